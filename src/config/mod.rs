@@ -1,0 +1,1 @@
+//! The one YAML config file.

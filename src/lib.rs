@@ -1,0 +1,21 @@
+//! MIRAI: a home agent that lives on a Raspberry Pi-class hub.
+//!
+//! One binary, `mirai`, hears requests, thinks with OpenAI models, remembers in a local
+//! SQLite file and acts on the devices of the house. See `ARCHITECTURE.md` in the shared
+//! folder for the whole map; this crate is built up issue by issue along it.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the command line: flags, subcommands, output, exit codes.
+//! - [`app`]: wiring: turns the command line and the config into the parts a command uses.
+//! - [`config`]: the one YAML file: defaults, validation with line and column, env overrides, secrets.
+//! - [`telemetry`]: JSON logs with rotation and redaction, health checks, build info, identity.
+//! - [`memory`]: the SQLite file: schema, migrations, the memory API, search, backup and export.
+//! - [`clock`]: wall-clock time as Unix milliseconds and its RFC 3339 spelling.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod memory;
+pub mod telemetry;

@@ -1,0 +1,1 @@
+//! The SQLite file: schema, migrations, the memory API, search, backup and export.

@@ -1,0 +1,1 @@
+//! Telemetry: logs, health checks, build info and the hub's identity.
