@@ -1,0 +1,172 @@
+//! The command line: flags and subcommands, what each prints, and exit codes.
+//!
+//! Exit codes: 0 success; 1 the command ran and failed (an unhealthy hub, an I/O error, a
+//! database that cannot be opened); 2 the command line or the config is wrong.
+
+mod memory;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::app::{self, App};
+use crate::config::{Config, ConfigError, Env, LoadOptions};
+use crate::telemetry::health;
+use crate::telemetry::identity::Identity;
+use crate::telemetry::version::BuildInfo;
+
+/// Exit code for a command that ran and failed.
+const EXIT_FAILURE: u8 = 1;
+/// Exit code for a wrong command line or config.
+const EXIT_USAGE: u8 = 2;
+
+/// MIRAI, a home agent for Raspberry Pi-class hubs.
+#[derive(Debug, Parser)]
+#[command(name = "mirai", version, about, long_about = None, after_help = EXIT_HELP)]
+struct Cli {
+    /// Config file [default: configs/mirai.yaml, else /etc/mirai/mirai.yaml, else built-in]
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Runtime folder (database, logs, identity); overrides `data_dir` in the config
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log level: error, warn, info, debug, trace, or `info,mirai::memory=debug`
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_HELP: &str = "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the version, build facts and (with --json) the hub's identity
+    Version,
+    /// Check that the hub can work: config, data folder, disk, database, API key
+    Health,
+    /// Check or show the config
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Read and manage the memory database
+    #[command(subcommand)]
+    Memory(memory::MemoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the config; exit 2 with the key, line and column of the first problem
+    Check {
+        /// Also print the effective config (defaults, file and environment), secrets redacted
+        #[arg(long)]
+        print: bool,
+    },
+}
+
+/// Parses the command line, runs it and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("mirai: error: {err:#}");
+            let config_error = err.chain().any(|c| c.downcast_ref::<ConfigError>().is_some());
+            ExitCode::from(if config_error { EXIT_USAGE } else { EXIT_FAILURE })
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let opts = LoadOptions {
+        path: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+    };
+    match cli.command {
+        Command::Version => version(&cli, &opts),
+        Command::Health => health(&cli, &opts),
+        Command::Config(ConfigCommand::Check { print }) => config_check(&cli, &opts, print),
+        Command::Memory(cmd) => {
+            let app = App::start(&opts, cli.log_level.as_deref())?;
+            memory::run(&app, cmd, cli.json)
+        }
+    }
+}
+
+/// Prints `value` as JSON, or `text` for people.
+fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", text());
+    }
+    Ok(())
+}
+
+fn version(cli: &Cli, opts: &LoadOptions) -> anyhow::Result<ExitCode> {
+    let build = BuildInfo::current();
+    if !cli.json {
+        println!("{}", build.long_line());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let app = App::start(opts, cli.log_level.as_deref())?;
+    let stats = app.memory().and_then(|m| Ok(m.stats()?));
+    let identity = Identity::new(app.config(), stats.ok());
+    if let Err(e) = identity.write_to(app.config().data_dir()) {
+        tracing::warn!(cause = %e, "cannot write the identity file");
+    }
+    emit(true, &identity, String::new)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn health(cli: &Cli, opts: &LoadOptions) -> anyhow::Result<ExitCode> {
+    let loaded = App::start(opts, cli.log_level.as_deref());
+    let report = match &loaded {
+        Ok(app) => health::run(Ok(app.config()), &app::memory_settings(app.config())),
+        Err(e) => health::run(Err(e.to_string()), &Default::default()),
+    };
+    if let Ok(app) = &loaded {
+        let stats = app.memory().and_then(|m| Ok(m.stats()?)).ok();
+        let _ = Identity::new(app.config(), stats).write_to(app.config().data_dir());
+    }
+    emit(cli.json, &report, || report.to_text())?;
+    Ok(match report.status {
+        health::Status::Fail => ExitCode::from(EXIT_FAILURE),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+fn config_check(cli: &Cli, opts: &LoadOptions, print: bool) -> anyhow::Result<ExitCode> {
+    let config = Config::load(opts, &Env::process())?;
+    #[derive(Serialize)]
+    struct Checked<'a> {
+        valid: bool,
+        origin: String,
+        overrides: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        effective: Option<&'a crate::config::Settings>,
+        openai_key: Option<&'a crate::config::SecretSource>,
+    }
+    let checked = Checked {
+        valid: true,
+        origin: config.origin().to_string(),
+        overrides: config.overrides(),
+        effective: print.then(|| config.settings()),
+        openai_key: config.openai_key().map(|k| &k.source),
+    };
+    emit(cli.json, &checked, || {
+        let head = format!("config ok: {}\n", config.origin());
+        if print { head + &config.to_redacted_yaml() } else { head }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
