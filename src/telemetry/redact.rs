@@ -368,26 +368,26 @@ mod tests {
         String::from_utf8(Redactor::new(&secrets).redact(input.as_bytes())).unwrap()
     }
 
-    #[test]
-    fn registered_secret_raw_inside_words_and_json() {
-        assert_eq!(red(&["s3cr3tvalue"], "ab s3cr3tvaluecd"), "ab [REDACTED]cd");
-        let json = serde_json::json!({ "msg": format!("k={KEY}") }).to_string();
-        assert!(
-            json.contains("\\\""),
-            "fixture must exercise escaping: {json}"
-        );
-        assert_eq!(red(&[KEY], &json), r#"{"msg":"k=[REDACTED]"}"#);
-        assert_eq!(red(&[KEY], &format!("x{KEY}y")), "x[REDACTED]y");
+    /// Each `(input, expected)` with no secret registered.
+    fn check(cases: &[(&str, &str)]) {
+        for (input, expected) in cases {
+            assert_eq!(red(&[], input), *expected, "input: {input}");
+        }
     }
 
     #[test]
-    fn registered_secret_double_escaped() {
+    fn registered_secret_raw_inside_words_and_json() {
+        assert_eq!(red(&["s3cr3tvalue"], "ab s3cr3tvaluecd"), "ab [REDACTED]cd");
+        assert_eq!(red(&[KEY], &format!("x{KEY}y")), "x[REDACTED]y");
+        let json = serde_json::json!({ "msg": format!("k={KEY}") }).to_string();
+        assert!(
+            json.contains(r#"\""#),
+            "the fixture must be escaped: {json}"
+        );
+        assert_eq!(red(&[KEY], &json), r#"{"msg":"k=[REDACTED]"}"#);
         // A Debug string (escaped once) inside a JSON field (escaped again).
-        let debug = format!("Err {{ key: {KEY:?} }}");
-        let line = serde_json::json!({ "error": debug }).to_string();
-        let out = red(&[KEY], &line);
-        assert!(!out.contains("hunter2"), "{out}");
-        assert!(out.contains("[REDACTED]"), "{out}");
+        let line = serde_json::json!({ "error": format!("E {{ k: {KEY:?} }}") }).to_string();
+        assert_eq!(red(&[KEY], &line), r#"{"error":"E { k: \"[REDACTED]\" }"}"#);
     }
 
     #[test]
@@ -396,61 +396,49 @@ mod tests {
     }
 
     #[test]
-    fn openai_keys() {
-        let key = "sk-proj-AbCdEf0123456789_xyz";
-        assert_eq!(red(&[], &format!("key {key}.")), "key [REDACTED].");
-        assert_eq!(red(&[], &format!("\"{key}\"")), "\"[REDACTED]\"");
-        assert_eq!(
-            red(&[], "{\"a\":\"x\\nsk-0123456789abcdefgh\"}"),
-            "{\"a\":\"x\\n[REDACTED]\"}"
-        );
-        assert_eq!(red(&[], "sk-short"), "sk-short");
-    }
-
-    #[test]
-    fn bearer_tokens() {
-        assert_eq!(
-            red(&[], "Authorization: Bearer abc.DEF-123_456=="),
-            "Authorization: Bearer [REDACTED]"
-        );
-        assert_eq!(red(&[], "bearer  0123456789"), "bearer  [REDACTED]");
-        assert_eq!(red(&[], "Bearer auth failed"), "Bearer auth failed");
-    }
-
-    #[test]
-    fn jwts() {
-        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
-        assert_eq!(red(&[], &format!("t={jwt} ok")), "t=[REDACTED] ok");
-        assert_eq!(
-            red(&[], "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0. x"),
-            "[REDACTED] x"
-        );
-        assert_eq!(red(&[], "eyJust a word"), "eyJust a word");
+    fn openai_keys_bearer_tokens_and_jwts() {
+        check(&[
+            ("key sk-proj-AbCdEf0123456789_xyz.", "key [REDACTED]."),
+            (
+                r#"{"a":"x\nsk-0123456789abcdefgh"}"#,
+                r#"{"a":"x\n[REDACTED]"}"#,
+            ),
+            ("sk-short", "sk-short"),
+            (
+                "Authorization: Bearer abc.DEF-12_4==",
+                "Authorization: Bearer [REDACTED]",
+            ),
+            ("bearer  0123456789", "bearer  [REDACTED]"),
+            ("Bearer auth failed", "Bearer auth failed"),
+            (
+                "t=eyJhbGciOiJ9.eyJzdWIiOiIxIn0.c2lnbmF0 ok",
+                "t=[REDACTED] ok",
+            ),
+            ("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0. x", "[REDACTED] x"),
+            ("eyJust a word", "eyJust a word"),
+        ]);
     }
 
     #[test]
     fn key_value_pairs() {
-        assert_eq!(
-            red(&[], "password=hunter2 next"),
-            "password=[REDACTED] next"
-        );
-        assert_eq!(
-            red(&[], "db_password=x&user=y"),
-            "db_password=[REDACTED]&user=y"
-        );
-        assert_eq!(
-            red(&[], r#"{"api_key":"abc def","n":1}"#),
-            r#"{"api_key":"[REDACTED]","n":1}"#
-        );
-        assert_eq!(
-            red(&[], r#"{\"token\":\"a\\\"b\"}"#),
-            r#"{\"token\":\"[REDACTED]\"}"#
-        );
-        assert_eq!(
-            red(&[], r#"Cfg { accessToken: "a b" }"#),
-            r#"Cfg { accessToken: "[REDACTED]" }"#
-        );
-        assert_eq!(red(&[], "API_KEY=abc"), "API_KEY=[REDACTED]");
+        check(&[
+            ("password=hunter2 next", "password=[REDACTED] next"),
+            ("db_password=x&user=y", "db_password=[REDACTED]&user=y"),
+            ("API_KEY=abc", "API_KEY=[REDACTED]"),
+            (
+                r#"{"m":"a\npassword=x"}"#,
+                r#"{"m":"a\npassword=[REDACTED]"}"#,
+            ),
+            (
+                r#"{"api_key":"a b","n":1}"#,
+                r#"{"api_key":"[REDACTED]","n":1}"#,
+            ),
+            (r#"{\"token\":\"a\\\"b\"}"#, r#"{\"token\":\"[REDACTED]\"}"#),
+            (
+                r#"C { accessToken: "a b" }"#,
+                r#"C { accessToken: "[REDACTED]" }"#,
+            ),
+        ]);
     }
 
     #[test]
