@@ -10,15 +10,17 @@ use anyhow::Context as _;
 
 use crate::config::{Config, ConfigError, Env, LoadOptions};
 use crate::memory::{self, Memory};
+use crate::telemetry::logs::{LogGuard, LogSettings};
 
 /// The parts of one run of `mirai`.
 pub struct App {
     config: Config,
+    _logs: LogGuard,
 }
 
 impl App {
-    /// Loads and validates the config and installs logging.
-    pub fn start(opts: &LoadOptions, log_level: Option<&str>) -> Result<App, ConfigError> {
+    /// Loads and validates the config and installs logging (`log_level` overrides the config).
+    pub fn start(opts: &LoadOptions, log_level: Option<&str>) -> anyhow::Result<App> {
         let config = Config::load(opts, &Env::process())?;
         if let Some(level) = log_level {
             crate::config::check_log_filter(level).map_err(|bad| ConfigError::Invalid {
@@ -27,7 +29,21 @@ impl App {
                 message: format!("{bad:?} is not a level: expected error, warn, info, debug, trace or off"),
             })?;
         }
-        Ok(App { config })
+        let logs = &config.settings().monitoring.logs;
+        let settings = LogSettings {
+            filter: log_level.unwrap_or(&logs.level).to_owned(),
+            format: logs.format,
+            file: config.log_path(),
+            max_bytes: u64::from(logs.max_size_mb) << 20,
+            max_files: logs.max_files,
+            stderr: true,
+        };
+        let guard = crate::telemetry::logs::init(&settings, &config.secret_values())
+            .context("cannot set up logging")?;
+        Ok(App {
+            config,
+            _logs: guard,
+        })
     }
 
     /// The config of this run.

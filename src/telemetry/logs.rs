@@ -48,15 +48,7 @@ pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// Default number of rotated files kept beside the live one.
 pub const DEFAULT_MAX_FILES: u32 = 5;
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// One JSON object per line (see the module docs for the shape).
-    #[default]
-    Json,
-    /// One human-readable line per event.
-    Text,
-}
+pub use crate::config::LogFormat;
 
 /// Where logs go, how they look and which are kept (the validated config section).
 #[derive(Debug, Clone, PartialEq, Eq)]
