@@ -1,0 +1,232 @@
+//! The shape of the file: migrations, and the checks that run before anything is written.
+//!
+//! Opening is careful because the path comes from a config file a person typed: every check
+//! that can refuse a file (not SQLite, another program's database, corrupt, newer schema)
+//! only reads, so a refused file is left byte-for-byte as it was.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+
+use super::MemoryError;
+
+/// The schema version this build writes and understands (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// `PRAGMA application_id` of a mirai file ("MIRA"), so a later open can tell ours from others'.
+pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
+
+/// The first 16 bytes of every SQLite 3 database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[V1];
+
+/// Version 1: conversations, preferences, tasks and their thoughts, knowledge, FTS indexes.
+const V1: &str = r#"
+PRAGMA application_id = 1296650817; -- APPLICATION_ID, "MIRA"
+
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    source TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    summary TEXT
+);
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+    content TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+-- History reads "the newest N of one session after a cutoff": a range on this index
+-- (SQLite appends the rowid, so ties in created_at keep insertion order).
+CREATE INDEX messages_session_time ON messages(session_id, created_at);
+
+CREATE TABLE user_preferences (
+    user TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user, key)
+) WITHOUT ROWID;
+
+CREATE TABLE tasks_history (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL
+        CHECK (status IN ('pending', 'running', 'done', 'failed', 'cancelled')),
+    result TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE thoughts (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks_history(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('analysis', 'plan', 'action', 'reflection')),
+    content TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX thoughts_task ON thoughts(task_id, step);
+
+CREATE TABLE knowledge (
+    id INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    content TEXT NOT NULL,
+    source TEXT NOT NULL,
+    embedding BLOB,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content = 'messages', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content)
+        VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_fts_au AFTER UPDATE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content)
+        VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+
+CREATE VIRTUAL TABLE knowledge_fts USING fts5(
+    topic, content, content = 'knowledge', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER knowledge_fts_ai AFTER INSERT ON knowledge BEGIN
+    INSERT INTO knowledge_fts(rowid, topic, content) VALUES (new.id, new.topic, new.content);
+END;
+CREATE TRIGGER knowledge_fts_ad AFTER DELETE ON knowledge BEGIN
+    INSERT INTO knowledge_fts(knowledge_fts, rowid, topic, content)
+        VALUES ('delete', old.id, old.topic, old.content);
+END;
+CREATE TRIGGER knowledge_fts_au AFTER UPDATE ON knowledge BEGIN
+    INSERT INTO knowledge_fts(knowledge_fts, rowid, topic, content)
+        VALUES ('delete', old.id, old.topic, old.content);
+    INSERT INTO knowledge_fts(rowid, topic, content) VALUES (new.id, new.topic, new.content);
+END;
+
+CREATE VIRTUAL TABLE tasks_fts USING fts5(
+    description, result, content = 'tasks_history', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER tasks_fts_ai AFTER INSERT ON tasks_history BEGIN
+    INSERT INTO tasks_fts(rowid, description, result)
+        VALUES (new.id, new.description, new.result);
+END;
+CREATE TRIGGER tasks_fts_ad AFTER DELETE ON tasks_history BEGIN
+    INSERT INTO tasks_fts(tasks_fts, rowid, description, result)
+        VALUES ('delete', old.id, old.description, old.result);
+END;
+CREATE TRIGGER tasks_fts_au AFTER UPDATE ON tasks_history BEGIN
+    INSERT INTO tasks_fts(tasks_fts, rowid, description, result)
+        VALUES ('delete', old.id, old.description, old.result);
+    INSERT INTO tasks_fts(rowid, description, result)
+        VALUES (new.id, new.description, new.result);
+END;
+"#;
+
+/// Refuses an existing, non-empty file whose first 16 bytes are not the SQLite header.
+///
+/// Read by hand rather than by SQLite, because SQLite would happily turn an empty-looking
+/// path into a database and we must not write to a file that is not ours.
+pub(crate) fn check_header(path: &Path) -> Result<(), MemoryError> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(MemoryError::io(path, err)),
+    };
+    let mut head = Vec::with_capacity(SQLITE_HEADER.len());
+    (&mut file)
+        .take(SQLITE_HEADER.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|err| MemoryError::io(path, err))?;
+    if head.is_empty() || head == SQLITE_HEADER {
+        Ok(())
+    } else {
+        Err(MemoryError::NotADatabase {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// Reads the schema version of an open file and refuses corrupt, foreign or newer files.
+///
+/// Only reads: it runs before any pragma that would write (journal mode, migrations).
+pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<i64, MemoryError> {
+    let corrupt = |err: rusqlite::Error| match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => MemoryError::Corrupt {
+            path: path.to_path_buf(),
+            detail: err.to_string(),
+        },
+        _ => MemoryError::Sqlite(err),
+    };
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(corrupt)?;
+    let app_id: i64 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(corrupt)?;
+    // Reading the catalogue walks page 1 and the schema b-tree: a cheap corruption probe.
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+        .map_err(corrupt)?;
+    let foreign = |detail: String| MemoryError::Foreign {
+        path: path.to_path_buf(),
+        detail,
+    };
+    if app_id != 0 && app_id != APPLICATION_ID {
+        return Err(foreign(format!("application_id {app_id:#x}")));
+    }
+    if version == 0 && objects > 0 {
+        return Err(foreign(format!(
+            "{objects} schema objects not made by mirai"
+        )));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(MemoryError::NewerSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
+}
+
+/// Brings the file to [`SCHEMA_VERSION`] in one `BEGIN IMMEDIATE` transaction.
+///
+/// The version is re-read under the write lock: when two processes open a fresh file at
+/// once, the second waits for the first and then finds nothing left to do.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), MemoryError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        // Another, newer mirai migrated it between our check and our lock.
+        return Err(MemoryError::NewerSchema {
+            path: tx.path().unwrap_or_default().into(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for step in &MIGRATIONS[found as usize..] {
+        tx.execute_batch(step)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
