@@ -157,3 +157,127 @@ pub(crate) fn blob_to_embedding(blob: &[u8]) -> Vec<f32> {
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::tests::temp_memory;
+
+    #[test]
+    fn query_builder_quotes_words_and_drops_syntax() {
+        assert_eq!(fts_query("lights ON"), Some(r#""lights"* OR "ON"*"#.into()));
+        assert_eq!(
+            fts_query(r#"say "hi" AND (NOT x*) NEAR"#),
+            Some(r#""say"* OR "hi"* OR "AND"* OR "NOT"* OR "x"* OR "NEAR"*"#.into())
+        );
+        assert_eq!(fts_query("Ёлка—свет"), Some(r#""Ёлка"* OR "свет"*"#.into()));
+        assert_eq!(fts_query(""), None);
+        assert_eq!(fts_query(r#" "*()-:^ ,. "#), None);
+        let long = "word ".repeat(100);
+        assert_eq!(
+            fts_query(&long).unwrap().matches('"').count(),
+            2 * MAX_QUERY_TOKENS
+        );
+    }
+
+    #[test]
+    fn search_finds_english_and_russian_by_prefix_and_case() {
+        let (_dir, mut memory) = temp_memory();
+        let heat = memory
+            .add_knowledge(
+                "heating",
+                "The boiler runs from 6:00 to 22:00",
+                "manual",
+                None,
+            )
+            .unwrap();
+        let kitchen = memory
+            .add_knowledge(
+                "Кухня",
+                "Свет на кухне включается датчиком движения",
+                "chat",
+                None,
+            )
+            .unwrap();
+        memory
+            .add_knowledge("garden", "Water the roses on Sundays", "chat", None)
+            .unwrap();
+
+        let ids = |q: &str| -> Vec<i64> {
+            memory
+                .search_knowledge(q, 10)
+                .unwrap()
+                .iter()
+                .map(|h| h.id)
+                .collect()
+        };
+        assert_eq!(ids("boiler"), vec![heat]);
+        assert_eq!(ids("BOIL"), vec![heat], "prefix and case-insensitive");
+        assert_eq!(ids("кухня"), vec![kitchen], "Cyrillic case folding");
+        assert_eq!(
+            ids("датчик"),
+            vec![kitchen],
+            "Russian word by its stem prefix"
+        );
+        assert_eq!(ids("сВеТ"), vec![kitchen]);
+        assert!(ids("volcano").is_empty());
+        let hits = memory.search_knowledge("roses boiler", 10).unwrap();
+        assert_eq!(hits.len(), 2, "words are OR-ed");
+        assert!(hits[0].score >= hits[1].score, "best first");
+    }
+
+    #[test]
+    fn hostile_queries_never_error() {
+        let (_dir, mut memory) = temp_memory();
+        memory
+            .add_knowledge("and", "AND or NOT near", "chat", None)
+            .unwrap();
+        for query in [
+            "\"",
+            "*",
+            "(",
+            ")",
+            "AND",
+            "OR",
+            "NOT",
+            "NEAR(",
+            "\"unterminated",
+            "a:b",
+            "^x",
+            "",
+            "   ",
+            "?!.,;",
+            "col:value",
+            "x AND",
+            "{a b}",
+            "-",
+            "+",
+        ] {
+            let hits = memory.search_knowledge(query, 5);
+            assert!(hits.is_ok(), "{query:?}: {hits:?}");
+        }
+        assert_eq!(
+            memory.search_knowledge("AND", 5).unwrap().len(),
+            1,
+            "operators are words"
+        );
+        assert!(memory.search_knowledge("?!.,;", 5).unwrap().is_empty());
+    }
+
+    #[test]
+    fn knowledge_round_trips_with_its_embedding() {
+        let (_dir, mut memory) = temp_memory();
+        let embedding = [0.5f32, -1.25, 3.0e-7];
+        let id = memory
+            .add_knowledge("t", "c", "s", Some(&embedding))
+            .unwrap();
+        let k = memory.knowledge(id).unwrap();
+        assert_eq!(k.embedding.as_deref(), Some(&embedding[..]));
+        assert_eq!((k.topic.as_str(), k.content.as_str()), ("t", "c"));
+        assert!(matches!(
+            memory.knowledge(id + 1),
+            Err(MemoryError::NotFound { .. })
+        ));
+        assert_eq!(embedding_to_blob(&[1.0])[..], 1.0f32.to_le_bytes());
+    }
+}

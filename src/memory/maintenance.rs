@@ -147,3 +147,95 @@ fn wal_path(db: &std::path::Path) -> PathBuf {
 fn file_len(path: PathBuf) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::now_ms;
+    use crate::memory::tests::temp_memory;
+    use crate::memory::{Role, TaskStatus, ThoughtKind};
+
+    #[test]
+    fn cleanup_deletes_old_conversation_and_keeps_knowledge_and_preferences() {
+        let (_dir, mut memory) = temp_memory();
+        let now = now_ms();
+        let old = now - 100 * DAY_MS;
+        let s = memory.start_session("ana", "web").unwrap();
+        memory.save_message_at(&s, Role::User, "old", old).unwrap();
+        memory.save_message_at(&s, Role::User, "new", now).unwrap();
+        let gone = memory.start_session("ana", "web").unwrap();
+        memory
+            .save_message_at(&gone, Role::User, "old too", old)
+            .unwrap();
+        memory.end_session(&gone, Some("summary")).unwrap();
+        let open_empty = memory.start_session("bob", "web").unwrap();
+        let done = memory.save_task(None, "old finished").unwrap();
+        memory.add_thought(done, ThoughtKind::Plan, "p").unwrap();
+        memory
+            .update_task(done, TaskStatus::Done, Some("ok"))
+            .unwrap();
+        let running = memory.save_task(None, "still running").unwrap();
+        memory
+            .add_knowledge("fact", "learned long ago", "chat", None)
+            .unwrap();
+        memory.save_preference("ana", "units", "metric").unwrap();
+        // Age rows that have no "_at" parameter in the API.
+        memory
+            .conn
+            .execute_batch(&format!(
+                "UPDATE tasks_history SET created_at = {old}, updated_at = {old};
+                 UPDATE thoughts SET created_at = {old};
+                 UPDATE knowledge SET created_at = {old}, updated_at = {old};
+                 UPDATE user_preferences SET updated_at = {old};
+                 UPDATE sessions SET ended_at = {old} WHERE ended_at IS NOT NULL;"
+            ))
+            .unwrap();
+
+        let report = memory.cleanup(now).unwrap();
+        let expected = CleanupReport {
+            messages: 2,
+            thoughts: 1,
+            tasks: 1,
+            sessions: 1,
+        };
+        assert_eq!(report, expected);
+        let stats = memory.stats().unwrap();
+        assert_eq!(
+            (stats.knowledge, stats.preferences),
+            (1, 1),
+            "nothing learned is lost"
+        );
+        assert_eq!((stats.messages, stats.tasks, stats.sessions), (1, 1, 2));
+        assert!(memory.task(running).is_ok(), "unfinished tasks stay");
+        let ids: Vec<_> = memory
+            .sessions(10)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert!(ids.contains(&s) && ids.contains(&open_empty) && !ids.contains(&gone));
+        // The FTS index followed the deletes: the old message is not findable.
+        let fts: i64 = memory
+            .conn
+            .query_row(
+                "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'old'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(fts, 0);
+        assert_eq!(memory.cleanup(now).unwrap(), CleanupReport::default());
+    }
+
+    #[test]
+    fn stats_and_quick_check_on_a_sound_file() {
+        let (_dir, mut memory) = temp_memory();
+        let s = memory.start_session("ana", "web").unwrap();
+        memory.save_message(&s, Role::User, "hi").unwrap();
+        let stats = memory.stats().unwrap();
+        assert_eq!(stats.schema_version, crate::memory::SCHEMA_VERSION);
+        assert_eq!((stats.sessions, stats.messages), (1, 1));
+        assert!(stats.file_bytes > 0 && stats.wal_bytes > 0);
+        assert!(memory.quick_check().unwrap().is_empty());
+    }
+}

@@ -51,3 +51,26 @@ impl Memory {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::memory::tests::temp_memory;
+
+    #[test]
+    fn upsert_read_and_delete() {
+        let (_dir, mut memory) = temp_memory();
+        memory.save_preference("ana", "units", "imperial").unwrap();
+        memory.save_preference("ana", "units", "metric").unwrap();
+        memory.save_preference("ana", "язык", "русский").unwrap();
+        memory.save_preference("bob", "units", "imperial").unwrap();
+        let ana = memory.get_preferences("ana").unwrap();
+        assert_eq!(ana.len(), 2);
+        assert_eq!(ana["units"], "metric");
+        assert_eq!(ana["язык"], "русский");
+        assert!(memory.delete_preference("ana", "units").unwrap());
+        assert!(!memory.delete_preference("ana", "units").unwrap());
+        assert_eq!(memory.get_preferences("ana").unwrap().len(), 1);
+        assert_eq!(memory.get_preferences("bob").unwrap()["units"], "imperial");
+        assert!(memory.get_preferences("nobody").unwrap().is_empty());
+    }
+}

@@ -176,15 +176,17 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<i64, MemoryError
         },
         _ => MemoryError::Sqlite(err),
     };
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(corrupt)?;
-    let app_id: i64 = conn
-        .pragma_query_value(None, "application_id", |row| row.get(0))
-        .map_err(corrupt)?;
-    // Reading the catalogue walks page 1 and the schema b-tree: a cheap corruption probe.
-    let objects: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+    // One statement, one snapshot: another process may migrate the file between two
+    // separate reads, and version 0 with tables would then look like a foreign file.
+    // Reading the catalogue also walks page 1 and the schema b-tree: a corruption probe.
+    let (version, app_id, objects): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    (SELECT application_id FROM pragma_application_id),
+                    (SELECT count(*) FROM sqlite_master)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
         .map_err(corrupt)?;
     let foreign = |detail: String| MemoryError::Foreign {
         path: path.to_path_buf(),
@@ -229,4 +231,144 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), MemoryError> {
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{Memory, Settings};
+
+    fn open(path: &Path) -> Result<Memory, MemoryError> {
+        Memory::open(path, &Settings::default())
+    }
+
+    /// `sqlite_master` as sorted (type, name, sql) rows: the schema, comparable.
+    fn schema_of(path: &Path) -> Vec<(String, String, Option<String>)> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn application_id_matches_the_migration() {
+        assert_eq!(APPLICATION_ID, 1_296_650_817);
+        assert!(V1.contains(&format!("application_id = {APPLICATION_ID};")));
+        assert_eq!(&APPLICATION_ID.to_be_bytes()[4..], b"MIRA");
+    }
+
+    #[test]
+    fn text_file_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt");
+        let text = b"shopping: milk, eggs\nthis is not a database\n";
+        std::fs::write(&path, text).unwrap();
+        let err = open(&path).unwrap_err();
+        assert!(matches!(err, MemoryError::NotADatabase { .. }), "{err}");
+        assert!(err.to_string().contains("notes.txt"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), text);
+        // A file shorter than the header is refused too.
+        std::fs::write(&path, b"SQLite").unwrap();
+        assert!(matches!(open(&path), Err(MemoryError::NotADatabase { .. })));
+        assert_eq!(std::fs::read(&path).unwrap(), b"SQLite");
+    }
+
+    #[test]
+    fn newer_schema_is_refused_naming_both_versions_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("memory.db");
+        drop(open(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
+            conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = open(&path).unwrap_err();
+        let MemoryError::NewerSchema {
+            found, supported, ..
+        } = &err
+        else {
+            panic!("expected NewerSchema, got {err}");
+        };
+        assert_eq!((*found, *supported), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("schema version {}", SCHEMA_VERSION + 1)),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("newer than the {SCHEMA_VERSION} ")),
+            "{text}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn another_programs_database_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT);")
+                .unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = open(&path).unwrap_err();
+        assert!(matches!(err, MemoryError::Foreign { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn corrupt_file_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("memory.db");
+        // A valid header followed by garbage: the page size field (bytes 16-17) is 0x4242.
+        let mut bytes = SQLITE_HEADER.to_vec();
+        bytes.extend(std::iter::repeat_n(0x42u8, 4096 - 16));
+        std::fs::write(&path, &bytes).unwrap();
+        let err = open(&path).unwrap_err();
+        assert!(matches!(err, MemoryError::Corrupt { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    #[test]
+    fn migrating_from_every_older_version_matches_a_fresh_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.db");
+        drop(open(&fresh).unwrap());
+        let expected = schema_of(&fresh);
+        assert!(expected.iter().any(|(_, name, _)| name == "messages_fts"));
+        for version in 0..SCHEMA_VERSION {
+            let path = dir.path().join(format!("v{version}.db"));
+            {
+                // Build the file as an older mirai left it.
+                let conn = Connection::open(&path).unwrap();
+                for step in &MIGRATIONS[..version as usize] {
+                    conn.execute_batch(step).unwrap();
+                }
+                conn.pragma_update(None, "user_version", version).unwrap();
+            }
+            let memory = open(&path).unwrap();
+            assert_eq!(memory.schema_version().unwrap(), SCHEMA_VERSION);
+            drop(memory);
+            assert_eq!(schema_of(&path), expected, "from version {version}");
+        }
+    }
+
+    #[test]
+    fn empty_existing_file_becomes_a_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("memory.db");
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(
+            open(&path).unwrap().schema_version().unwrap(),
+            SCHEMA_VERSION
+        );
+    }
 }

@@ -221,3 +221,77 @@ fn task_not_found(id: i64) -> MemoryError {
         what: format!("task {id}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::tests::temp_memory;
+
+    #[test]
+    fn task_lifecycle_and_thought_steps() {
+        let (_dir, mut memory) = temp_memory();
+        let id = memory
+            .save_task(None, "turn off the kitchen lights")
+            .unwrap();
+        assert_eq!(memory.task(id).unwrap().status, TaskStatus::Pending);
+        memory
+            .add_thought(id, ThoughtKind::Analysis, "user wants darkness")
+            .unwrap();
+        memory
+            .add_thought(id, ThoughtKind::Plan, "call light.turn_off")
+            .unwrap();
+        memory
+            .update_task(id, TaskStatus::Done, Some("lights off"))
+            .unwrap();
+        memory.update_task(id, TaskStatus::Done, None).unwrap();
+        let task = memory.task(id).unwrap();
+        assert_eq!(task.status, TaskStatus::Done);
+        assert_eq!(
+            task.result.as_deref(),
+            Some("lights off"),
+            "None keeps the result"
+        );
+        let thoughts = memory.thoughts(id).unwrap();
+        let steps: Vec<_> = thoughts.iter().map(|t| (t.step, t.kind)).collect();
+        assert_eq!(steps, [(1, ThoughtKind::Analysis), (2, ThoughtKind::Plan)]);
+
+        assert!(matches!(
+            memory.update_task(999, TaskStatus::Failed, None),
+            Err(MemoryError::NotFound { .. })
+        ));
+        assert!(matches!(
+            memory.add_thought(999, ThoughtKind::Plan, "x"),
+            Err(MemoryError::NotFound { .. })
+        ));
+        assert!("finished".parse::<TaskStatus>().is_err());
+    }
+
+    #[test]
+    fn similar_tasks_rank_by_shared_words_and_follow_updates() {
+        let (_dir, mut memory) = temp_memory();
+        let lights = memory
+            .save_task(None, "turn off the kitchen lights")
+            .unwrap();
+        let music = memory
+            .save_task(Some("s1"), "play music in the kitchen")
+            .unwrap();
+        let heat = memory.save_task(None, "включи отопление").unwrap();
+        let ids = |memory: &Memory, q: &str| -> Vec<i64> {
+            memory
+                .find_similar_tasks(q, 10)
+                .unwrap()
+                .iter()
+                .map(|t| t.id)
+                .collect()
+        };
+        assert_eq!(ids(&memory, "kitchen lights please")[0], lights);
+        assert_eq!(ids(&memory, "kitchen lights please").len(), 2);
+        assert_eq!(ids(&memory, "отопление"), vec![heat]);
+        assert!(ids(&memory, "(\"*").is_empty());
+        // The update trigger re-indexes the result column.
+        memory
+            .update_task(music, TaskStatus::Done, Some("played jazz"))
+            .unwrap();
+        assert_eq!(ids(&memory, "jazz"), vec![music]);
+    }
+}
