@@ -134,3 +134,119 @@ fn copy_pages(from: &Connection, to: &mut Connection) -> Result<u64, MemoryError
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::tests::temp_memory;
+    use crate::memory::{Role, Settings};
+
+    #[test]
+    fn backup_then_restore_brings_back_the_backed_up_rows() {
+        let (dir, mut memory) = temp_memory();
+        let s = memory.start_session("ana", "web").unwrap();
+        for i in 0..500 {
+            memory
+                .save_message(&s, Role::User, &format!("message {i}"))
+                .unwrap();
+        }
+        memory
+            .add_knowledge("boiler", "runs 6 to 22", "manual", None)
+            .unwrap();
+        let backup = dir.path().join("backups/one.db");
+        let report = memory.backup_to(&backup).unwrap();
+        assert!(report.pages > 1);
+        assert_eq!(report.bytes, std::fs::metadata(&backup).unwrap().len());
+        let before = memory.stats().unwrap();
+
+        // Diverge, then go back.
+        memory
+            .save_message(&s, Role::User, "after the backup")
+            .unwrap();
+        memory.save_preference("ana", "units", "metric").unwrap();
+        let backup_bytes = std::fs::read(&backup).unwrap();
+        memory.restore_from(&backup).unwrap();
+        let after = memory.stats().unwrap();
+        assert_eq!(
+            (after.messages, after.knowledge, after.preferences),
+            (500, 1, 0)
+        );
+        assert_eq!(after.sessions, before.sessions);
+        assert_eq!(
+            std::fs::read(&backup).unwrap(),
+            backup_bytes,
+            "source untouched"
+        );
+        // The restored file works: FTS, writes, WAL, integrity.
+        assert_eq!(memory.search_knowledge("boiler", 5).unwrap().len(), 1);
+        memory
+            .save_message(&s, Role::User, "after the restore")
+            .unwrap();
+        assert!(memory.quick_check().unwrap().is_empty());
+        let mode: String = memory
+            .conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        // Another connection sees the restored content.
+        let other = Memory::open(memory.path(), &Settings::default()).unwrap();
+        assert_eq!(other.stats().unwrap().messages, 501);
+    }
+
+    #[test]
+    fn backup_refuses_to_overwrite() {
+        let (dir, memory) = temp_memory();
+        let target = dir.path().join("taken.db");
+        std::fs::write(&target, b"precious").unwrap();
+        let err = memory.backup_to(&target).unwrap_err();
+        assert!(matches!(&err, MemoryError::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::AlreadyExists));
+        assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+    }
+
+    #[test]
+    fn restore_refuses_bad_sources_and_leaves_everything_untouched() {
+        let (dir, mut memory) = temp_memory();
+        let s = memory.start_session("ana", "web").unwrap();
+        memory.save_message(&s, Role::User, "keep me").unwrap();
+
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, b"not a database at all, just notes\n").unwrap();
+        let err = memory.restore_from(&text).unwrap_err();
+        assert!(matches!(err, MemoryError::NotADatabase { .. }), "{err}");
+        assert_eq!(
+            std::fs::read(&text).unwrap(),
+            b"not a database at all, just notes\n"
+        );
+
+        let newer = dir.path().join("newer.db");
+        memory.backup_to(&newer).unwrap();
+        Connection::open(&newer)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let newer_bytes = std::fs::read(&newer).unwrap();
+        let err = memory.restore_from(&newer).unwrap_err();
+        assert!(matches!(err, MemoryError::NewerSchema { .. }), "{err}");
+        assert_eq!(std::fs::read(&newer).unwrap(), newer_bytes);
+
+        let missing = dir.path().join("missing.db");
+        assert!(matches!(
+            memory.restore_from(&missing),
+            Err(MemoryError::Io { .. })
+        ));
+        assert!(!missing.exists());
+
+        let empty = dir.path().join("empty.db");
+        Connection::open(&empty)
+            .unwrap()
+            .execute_batch("VACUUM")
+            .unwrap();
+        assert!(memory.restore_from(&empty).is_err());
+
+        assert_eq!(
+            memory.get_session_history(&s, None).unwrap()[0].content,
+            "keep me"
+        );
+    }
+}

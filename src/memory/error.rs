@@ -77,7 +77,7 @@ pub enum MemoryError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
 
-    /// A record could not be written as JSON during export.
+    /// An export could not write a record (serializing or the writer itself failed).
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
 }

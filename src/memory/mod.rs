@@ -14,7 +14,8 @@
 //! - `tasks`: the task history and the thoughts of the cognitive loop.
 //! - `knowledge`: learned facts, and turning user text into a safe FTS5 query.
 //! - `backup`: online backup to a new file and validated restore from one.
-//! - `export`: JSON Lines export and per-record durable import.
+//! - `export`: JSON Lines export, streamed from one snapshot; the format is documented there.
+//! - `import`: JSON Lines import, one durable commit per record.
 //! - `maintenance`: retention cleanup, statistics, integrity check.
 
 /// Defines a closed set of words stored as TEXT: the enum, `as_str`, `FromStr`, serde and
@@ -85,6 +86,7 @@ mod backup;
 mod conversation;
 mod error;
 mod export;
+mod import;
 mod knowledge;
 mod maintenance;
 mod preferences;
@@ -100,7 +102,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 pub use backup::BackupReport;
 pub use conversation::{Message, NewMessage, Role, SessionInfo};
 pub use error::MemoryError;
-pub use export::{ExportCounts, ImportCounts, ImportProgress};
+pub use export::{ExportCounts, RecordCounts};
+pub use import::{ImportCounts, ImportProgress};
 pub use knowledge::{Knowledge, KnowledgeHit};
 pub use maintenance::{CleanupReport, Stats};
 pub use schema::SCHEMA_VERSION;
