@@ -1,0 +1,419 @@
+//! JSON Lines import: replays an export, one committed transaction per record.
+//!
+//! `on_commit` runs only after the commit that stored a record, so a caller that prints an
+//! acknowledgement per record never acknowledges one a crash could lose. (With
+//! `synchronous=NORMAL` a commit survives the process being killed; a power cut may still
+//! take the last few.)
+//!
+//! Ids are kept when free. A record whose id is taken by an identical row is skipped, which
+//! makes re-running an interrupted import safe; one whose id is taken by a different row
+//! (merging two hubs) gets a new id, and thoughts follow their task's new id.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use rusqlite::{ToSql, Transaction, params};
+use serde::Serialize;
+
+use super::conversation::insert_session;
+use super::export::{PreferenceLine, Record, RecordCounts, SessionLine, ThoughtLine};
+use super::knowledge::embedding_to_blob;
+use super::{Memory, MemoryError, write};
+
+/// What [`Memory::import`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    /// Records stored, by kind.
+    pub imported: RecordCounts,
+    /// Records already present (same id and content, or an older preference value).
+    pub skipped: u64,
+}
+
+/// Reported to the caller after each record is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImportProgress {
+    /// 1-based line number of the record in the input.
+    pub line: u64,
+    /// The record's `"kind"`.
+    pub kind: &'static str,
+    /// True when the record was already present and nothing was written.
+    pub skipped: bool,
+    /// Records durable so far, this one included (stored or found present).
+    pub records: u64,
+}
+
+/// Per-table statements: "is an identical row there?" and "insert, keeping the id if free".
+/// Both take the record's columns as `?1…` with the id first.
+struct Upsert {
+    same: &'static str,
+    insert: &'static str,
+}
+
+const MESSAGE: Upsert = Upsert {
+    same: "SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2 AND role = ?3
+           AND content = ?4 AND created_at = ?5",
+    insert: "INSERT INTO messages (id, session_id, role, content, created_at) VALUES
+             ((SELECT CASE WHEN EXISTS (SELECT 1 FROM messages WHERE id = ?1) THEN NULL ELSE ?1 END),
+              ?2, ?3, ?4, ?5)",
+};
+
+const TASK: Upsert = Upsert {
+    same: "SELECT 1 FROM tasks_history WHERE id = ?1 AND session_id IS ?2 AND description = ?3
+           AND status = ?4 AND result IS ?5 AND created_at = ?6 AND updated_at = ?7",
+    insert: "INSERT INTO tasks_history
+             (id, session_id, description, status, result, created_at, updated_at) VALUES
+             ((SELECT CASE WHEN EXISTS (SELECT 1 FROM tasks_history WHERE id = ?1)
+               THEN NULL ELSE ?1 END), ?2, ?3, ?4, ?5, ?6, ?7)",
+};
+
+const THOUGHT: Upsert = Upsert {
+    same: "SELECT 1 FROM thoughts WHERE id = ?1 AND task_id = ?2 AND step = ?3 AND kind = ?4
+           AND content = ?5 AND created_at = ?6",
+    insert: "INSERT INTO thoughts (id, task_id, step, kind, content, created_at) VALUES
+             ((SELECT CASE WHEN EXISTS (SELECT 1 FROM thoughts WHERE id = ?1) THEN NULL ELSE ?1 END),
+              ?2, ?3, ?4, ?5, ?6)",
+};
+
+const KNOWLEDGE: Upsert = Upsert {
+    same: "SELECT 1 FROM knowledge WHERE id = ?1 AND topic = ?2 AND content = ?3 AND source = ?4
+           AND embedding IS ?5 AND created_at = ?6 AND updated_at = ?7",
+    insert: "INSERT INTO knowledge
+             (id, topic, content, source, embedding, created_at, updated_at) VALUES
+             ((SELECT CASE WHEN EXISTS (SELECT 1 FROM knowledge WHERE id = ?1)
+               THEN NULL ELSE ?1 END), ?2, ?3, ?4, ?5, ?6, ?7)",
+};
+
+impl Memory {
+    /// Reads JSON Lines written by [`Memory::export`] and stores each record in its own
+    /// transaction, calling `on_commit` after each commit.
+    ///
+    /// A line that is not a valid record stops the import with InvalidInput naming the
+    /// line; the records before it stay stored. Blank lines are ignored.
+    pub fn import(
+        &mut self,
+        reader: impl BufRead,
+        mut on_commit: impl FnMut(ImportProgress),
+    ) -> Result<ImportCounts, MemoryError> {
+        let mut counts = ImportCounts::default();
+        // Task ids this import had to change, so later thoughts find their task.
+        let mut task_ids: HashMap<i64, i64> = HashMap::new();
+        for (index, line) in reader.lines().enumerate() {
+            let number = index as u64 + 1;
+            let line = line.map_err(|err| invalid(number, &err))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let record: Record =
+                serde_json::from_str(&line).map_err(|err| invalid(number, &err))?;
+            let stored = write(&mut self.conn, |tx| store(tx, &record, &task_ids)).map_err(
+                |err| match err {
+                    MemoryError::InvalidInput(why) => invalid(number, &why),
+                    other => other,
+                },
+            )?;
+            if let (Record::Task(task), Some(new_id)) = (&record, stored) {
+                if task.id != new_id {
+                    task_ids.insert(task.id, new_id);
+                }
+            }
+            let skipped = stored.is_none();
+            count(&mut counts, &record, skipped);
+            on_commit(ImportProgress {
+                line: number,
+                kind: kind_name(&record),
+                skipped,
+                records: total(&counts),
+            });
+        }
+        Ok(counts)
+    }
+}
+
+/// Stores one record; `None` when it was already present.
+fn store(
+    tx: &Transaction<'_>,
+    record: &Record,
+    task_ids: &HashMap<i64, i64>,
+) -> Result<Option<i64>, MemoryError> {
+    match record {
+        Record::Session(s) => store_session(tx, s),
+        Record::Message(m) => {
+            // A message may arrive without its session (a hand-made or partial file).
+            insert_session(tx, &m.session_id, "", "import", m.created_at)?;
+            let row = params![m.id, m.session_id, m.role, m.content, m.created_at];
+            upsert(tx, &MESSAGE, row)
+        }
+        Record::Preference(p) => store_preference(tx, p),
+        Record::Task(t) => {
+            let row = params![
+                t.id,
+                t.session_id,
+                t.description,
+                t.status,
+                t.result,
+                t.created_at,
+                t.updated_at
+            ];
+            upsert(tx, &TASK, row)
+        }
+        Record::Thought(t) => store_thought(tx, t, task_ids),
+        Record::Knowledge(k) => {
+            let blob = k.embedding.as_deref().map(embedding_to_blob);
+            let row = params![
+                k.id,
+                k.topic,
+                k.content,
+                k.source,
+                blob,
+                k.created_at,
+                k.updated_at
+            ];
+            upsert(tx, &KNOWLEDGE, row)
+        }
+    }
+}
+
+/// Inserts a session unless its id exists; an existing session is kept as it is.
+fn store_session(tx: &Transaction<'_>, s: &SessionLine) -> Result<Option<i64>, MemoryError> {
+    if !insert_session(tx, &s.id, &s.user, &s.source, s.started_at)? {
+        return Ok(None);
+    }
+    tx.execute(
+        "UPDATE sessions SET ended_at = ?2, summary = ?3 WHERE id = ?1",
+        params![s.id, s.ended_at, s.summary],
+    )?;
+    Ok(Some(0))
+}
+
+/// The newer value wins, so importing an old export never undoes a later change.
+fn store_preference(tx: &Transaction<'_>, p: &PreferenceLine) -> Result<Option<i64>, MemoryError> {
+    let changed = tx.execute(
+        "INSERT INTO user_preferences (user, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (user, key) DO UPDATE SET value = excluded.value,
+         updated_at = excluded.updated_at WHERE excluded.updated_at > updated_at",
+        params![p.user, p.key, p.value, p.updated_at],
+    )?;
+    Ok((changed > 0).then_some(0))
+}
+
+/// Stores a thought under its task's id in this file, which the import may have changed.
+fn store_thought(
+    tx: &Transaction<'_>,
+    t: &ThoughtLine,
+    task_ids: &HashMap<i64, i64>,
+) -> Result<Option<i64>, MemoryError> {
+    let task_id = *task_ids.get(&t.task_id).unwrap_or(&t.task_id);
+    let exists = tx
+        .prepare_cached("SELECT 1 FROM tasks_history WHERE id = ?1")?
+        .exists([task_id])?;
+    if !exists {
+        return Err(MemoryError::InvalidInput(format!(
+            "thought {} refers to task {task_id}, which is not in the file",
+            t.id
+        )));
+    }
+    let row = params![
+        t.id,
+        task_id,
+        t.step,
+        t.thought_kind,
+        t.content,
+        t.created_at
+    ];
+    upsert(tx, &THOUGHT, row)
+}
+
+/// Skips an identical row, else inserts keeping the id when free; returns the stored id.
+fn upsert(
+    tx: &Transaction<'_>,
+    sql: &Upsert,
+    row: &[&dyn ToSql],
+) -> Result<Option<i64>, MemoryError> {
+    if tx.prepare_cached(sql.same)?.exists(row)? {
+        return Ok(None);
+    }
+    tx.prepare_cached(sql.insert)?.execute(row)?;
+    Ok(Some(tx.last_insert_rowid()))
+}
+
+fn invalid(line: u64, why: &dyn std::fmt::Display) -> MemoryError {
+    MemoryError::InvalidInput(format!("import line {line}: {why}"))
+}
+
+fn kind_name(record: &Record) -> &'static str {
+    match record {
+        Record::Session(_) => "session",
+        Record::Message(_) => "message",
+        Record::Preference(_) => "preference",
+        Record::Task(_) => "task",
+        Record::Thought(_) => "thought",
+        Record::Knowledge(_) => "knowledge",
+    }
+}
+
+fn count(counts: &mut ImportCounts, record: &Record, skipped: bool) {
+    if skipped {
+        counts.skipped += 1;
+        return;
+    }
+    let n = &mut counts.imported;
+    *match record {
+        Record::Session(_) => &mut n.sessions,
+        Record::Message(_) => &mut n.messages,
+        Record::Preference(_) => &mut n.preferences,
+        Record::Task(_) => &mut n.tasks,
+        Record::Thought(_) => &mut n.thoughts,
+        Record::Knowledge(_) => &mut n.knowledge,
+    } += 1;
+}
+
+fn total(counts: &ImportCounts) -> u64 {
+    let n = &counts.imported;
+    n.sessions + n.messages + n.preferences + n.tasks + n.thoughts + n.knowledge + counts.skipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::tests::temp_memory;
+    use crate::memory::{Role, TaskStatus, ThoughtKind};
+
+    /// A file with every kind of record, including text that JSON must escape.
+    fn populate(memory: &mut Memory) {
+        let s = memory.start_session("ana", "voice").unwrap();
+        memory
+            .save_message(&s, Role::User, "включи \"свет\" в кухне\n")
+            .unwrap();
+        memory
+            .save_message_at(&s, Role::Assistant, "Done ✓", 1_000)
+            .unwrap();
+        memory.end_session(&s, Some("lights")).unwrap();
+        memory.ensure_session("web-1", "bob", "web").unwrap();
+        memory.save_preference("ana", "units", "metric").unwrap();
+        let task = memory.save_task(Some(&s), "turn on the light").unwrap();
+        memory
+            .add_thought(task, ThoughtKind::Plan, "call light.turn_on")
+            .unwrap();
+        memory
+            .update_task(task, TaskStatus::Done, Some("ok"))
+            .unwrap();
+        memory.save_task(None, "pending one").unwrap();
+        memory
+            .add_knowledge("кухня", "датчик", "chat", Some(&[0.1, -2.5e-8]))
+            .unwrap();
+        memory
+            .add_knowledge("garden", "roses", "manual", None)
+            .unwrap();
+    }
+
+    fn export_bytes(memory: &Memory) -> (Vec<u8>, RecordCounts) {
+        let mut out = Vec::new();
+        let counts = memory.export(&mut out).unwrap();
+        (out, counts)
+    }
+
+    #[test]
+    fn export_then_import_reproduces_every_record() {
+        let (_a, mut source) = temp_memory();
+        populate(&mut source);
+        let (bytes, exported) = export_bytes(&source);
+        let expected = RecordCounts {
+            sessions: 2,
+            messages: 2,
+            preferences: 1,
+            tasks: 2,
+            thoughts: 1,
+            knowledge: 2,
+        };
+        assert_eq!(exported, expected);
+        assert_eq!(bytes.iter().filter(|&&b| b == b'\n').count(), 10);
+
+        let (_b, mut target) = temp_memory();
+        let mut acks = Vec::new();
+        let imported = target.import(&bytes[..], |p| acks.push(p)).unwrap();
+        assert_eq!(
+            imported,
+            ImportCounts {
+                imported: expected,
+                skipped: 0
+            }
+        );
+        assert_eq!(acks.len(), 10);
+        assert_eq!(acks.last().unwrap().records, 10);
+        assert_eq!(acks[0].kind, "session");
+        // Same ids, same text, same timestamps: the re-export is byte-identical.
+        assert_eq!(export_bytes(&target).0, bytes);
+        assert_eq!(
+            target.search_knowledge("датчик", 5).unwrap().len(),
+            1,
+            "FTS filled"
+        );
+
+        // Re-running the import (say, after it was killed) changes nothing.
+        let again = target.import(&bytes[..], |_| {}).unwrap();
+        assert_eq!(
+            again,
+            ImportCounts {
+                imported: RecordCounts::default(),
+                skipped: 10
+            }
+        );
+        assert_eq!(export_bytes(&target).0, bytes);
+    }
+
+    #[test]
+    fn bad_line_is_named_and_earlier_lines_stay_committed() {
+        let input = concat!(
+            r#"{"kind":"session","id":"s1","user":"ana","source":"cli","started_at":1,"ended_at":null,"summary":null}"#,
+            "\n\n",
+            r#"{"kind":"message","id":7,"session_id":"s1","role":"user","content":"hi","created_at":2}"#,
+            "\n",
+            r#"{"kind":"message","id":8,"session_id":"s1","role":"robot","content":"x","created_at":3}"#,
+            "\n",
+            r#"{"kind":"message","id":9,"session_id":"s1","role":"user","content":"after","created_at":4}"#,
+            "\n",
+        );
+        let (_dir, mut memory) = temp_memory();
+        let mut acked = Vec::new();
+        let err = memory
+            .import(input.as_bytes(), |p| acked.push(p.line))
+            .unwrap_err();
+        let MemoryError::InvalidInput(text) = &err else {
+            panic!("expected InvalidInput, got {err}");
+        };
+        assert!(text.contains("line 4"), "{text}");
+        assert_eq!(acked, [1, 3]);
+        let stats = memory.stats().unwrap();
+        assert_eq!((stats.sessions, stats.messages), (1, 1));
+
+        let err = memory.import(&b"not json\n"[..], |_| {}).unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn message_without_session_creates_it_and_taken_ids_are_renumbered() {
+        let (_dir, mut memory) = temp_memory();
+        let mine = memory.save_task(None, "my own task").unwrap();
+        let input = format!(
+            "{}\n{}\n{}\n",
+            r#"{"kind":"message","id":1,"session_id":"lost","role":"user","content":"hello","created_at":5}"#,
+            format_args!(
+                r#"{{"kind":"task","id":{mine},"session_id":null,"description":"imported","status":"done","result":null,"created_at":1,"updated_at":1}}"#
+            ),
+            format_args!(
+                r#"{{"kind":"thought","id":1,"task_id":{mine},"step":1,"thought_kind":"plan","content":"p","created_at":1}}"#
+            ),
+        );
+        memory.import(input.as_bytes(), |_| {}).unwrap();
+        assert_eq!(memory.sessions(5).unwrap()[0].id, "lost");
+        assert_eq!(memory.task(mine).unwrap().description, "my own task");
+        let imported = memory.find_similar_tasks("imported", 1).unwrap()[0].id;
+        assert_ne!(imported, mine);
+        assert_eq!(
+            memory.thoughts(imported).unwrap().len(),
+            1,
+            "thought followed its task"
+        );
+        assert!(memory.thoughts(mine).unwrap().is_empty());
+    }
+}
