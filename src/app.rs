@@ -26,7 +26,9 @@ impl App {
             crate::config::check_log_filter(level).map_err(|bad| ConfigError::Invalid {
                 at: "--log-level".into(),
                 key: String::new(),
-                message: format!("{bad:?} is not a level: expected error, warn, info, debug, trace or off"),
+                message: format!(
+                    "{bad:?} is not a level: expected error, warn, info, debug, trace or off"
+                ),
             })?;
         }
         let logs = &config.settings().monitoring.logs;

@@ -109,7 +109,9 @@ pub(super) fn run(app: &App, cmd: MemoryCommand, json: bool) -> anyhow::Result<E
                 sessions
                     .iter()
                     .map(|s| {
-                        let state = s.ended_at.map_or("open".to_owned(), |t| format!("ended {}", rfc3339_ms(t)));
+                        let state = s
+                            .ended_at
+                            .map_or("open".to_owned(), |t| format!("ended {}", rfc3339_ms(t)));
                         format!(
                             "{}  {}  user={} source={} messages={} {state}\n",
                             s.id,
@@ -127,7 +129,14 @@ pub(super) fn run(app: &App, cmd: MemoryCommand, json: bool) -> anyhow::Result<E
             emit(json, &messages, || {
                 messages
                     .iter()
-                    .map(|m| format!("[{}] {}: {}\n", rfc3339_ms(m.created_at), m.role.as_str(), m.content))
+                    .map(|m| {
+                        format!(
+                            "[{}] {}: {}\n",
+                            rfc3339_ms(m.created_at),
+                            m.role.as_str(),
+                            m.content
+                        )
+                    })
                     .collect()
             })?;
         }
@@ -142,12 +151,16 @@ pub(super) fn run(app: &App, cmd: MemoryCommand, json: bool) -> anyhow::Result<E
                 memory.delete_preference(&user, key)?;
             }
             let prefs = memory.get_preferences(&user)?;
-            emit(json, &prefs, || prefs.iter().map(|(k, v)| format!("{k} = {v}\n")).collect())?;
+            emit(json, &prefs, || {
+                prefs.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
+            })?;
         }
         MemoryCommand::Knowledge(k) => knowledge(&mut memory, k, json)?,
         MemoryCommand::Backup { path } => {
             let report = memory.backup_to(&path)?;
-            emit(json, &report, || format!("backed up {} bytes to {}\n", report.bytes, path.display()))?;
+            emit(json, &report, || {
+                format!("backed up {} bytes to {}\n", report.bytes, path.display())
+            })?;
         }
         MemoryCommand::Restore { path } => {
             let safety = backup_before(app, &memory, "pre-restore")?;
@@ -157,7 +170,10 @@ pub(super) fn run(app: &App, cmd: MemoryCommand, json: bool) -> anyhow::Result<E
                 restored: T,
                 previous_saved_to: &'a std::path::Path,
             }
-            let out = Restored { restored: &report, previous_saved_to: &safety };
+            let out = Restored {
+                restored: &report,
+                previous_saved_to: &safety,
+            };
             emit(json, &out, || {
                 format!(
                     "restored {} bytes from {}; the previous database was saved to {}\n",
@@ -171,7 +187,21 @@ pub(super) fn run(app: &App, cmd: MemoryCommand, json: bool) -> anyhow::Result<E
         MemoryCommand::Import(args) => import(&mut memory, args, json)?,
         MemoryCommand::Stats => {
             let stats = memory.stats()?;
-            emit(json, &stats, || format!("{stats:#?}\n"))?;
+            emit(json, &stats, || {
+                format!(
+                    "{}\nschema v{}, {} KiB (+{} KiB WAL)\nsessions {}  messages {}  tasks {}  thoughts {}  knowledge {}  preferences {}\n",
+                    memory.path().display(),
+                    stats.schema_version,
+                    stats.file_bytes >> 10,
+                    stats.wal_bytes >> 10,
+                    stats.sessions,
+                    stats.messages,
+                    stats.tasks,
+                    stats.thoughts,
+                    stats.knowledge,
+                    stats.preferences
+                )
+            })?;
         }
         MemoryCommand::Cleanup => {
             let backup = if app.config().settings().memory.long_term.backup_enabled {
@@ -185,24 +215,39 @@ pub(super) fn run(app: &App, cmd: MemoryCommand, json: bool) -> anyhow::Result<E
                 deleted: T,
                 backup: Option<&'a std::path::Path>,
             }
-            emit(json, &Cleaned { deleted: &report, backup: backup.as_deref() }, || {
-                format!("deleted {report:?}\n")
-            })?;
+            emit(
+                json,
+                &Cleaned {
+                    deleted: &report,
+                    backup: backup.as_deref(),
+                },
+                || format!("deleted {report:?}\n"),
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn knowledge(memory: &mut crate::memory::Memory, cmd: KnowledgeCommand, json: bool) -> anyhow::Result<()> {
+fn knowledge(
+    memory: &mut crate::memory::Memory,
+    cmd: KnowledgeCommand,
+    json: bool,
+) -> anyhow::Result<()> {
     match cmd {
-        KnowledgeCommand::Add { text, topic, source } => {
+        KnowledgeCommand::Add {
+            text,
+            topic,
+            source,
+        } => {
             let text = if text == "-" {
                 std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
             } else {
                 text
             };
             let id = memory.add_knowledge(&topic, text.trim(), &source, None)?;
-            emit(json, &serde_json::json!({ "id": id }), || format!("remembered as knowledge #{id}\n"))
+            emit(json, &serde_json::json!({ "id": id }), || {
+                format!("remembered as knowledge #{id}\n")
+            })
         }
         KnowledgeCommand::Search { query, limit } => {
             let hits = memory.search_knowledge(&query, limit)?;
@@ -219,7 +264,11 @@ fn knowledge(memory: &mut crate::memory::Memory, cmd: KnowledgeCommand, json: bo
 }
 
 /// Backs the database up into `<data_dir>/backups/<label>-<time>.db` and returns the path.
-fn backup_before(app: &App, memory: &crate::memory::Memory, label: &str) -> anyhow::Result<PathBuf> {
+fn backup_before(
+    app: &App,
+    memory: &crate::memory::Memory,
+    label: &str,
+) -> anyhow::Result<PathBuf> {
     let dir = app.config().data_dir().join(BACKUP_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let stamp = rfc3339_ms(crate::clock::now_ms()).replace(':', "-");
@@ -242,23 +291,43 @@ fn export(memory: &crate::memory::Memory, path: Option<PathBuf>, json: bool) -> 
     let mut out = std::io::BufWriter::new(file);
     let counts = memory.export(&mut out)?;
     out.flush()?;
-    emit(json, &counts, || format!("exported to {}: {counts:?}\n", path.display()))
+    emit(json, &counts, || {
+        format!("exported to {}: {counts:?}\n", path.display())
+    })
 }
 
 fn import(memory: &mut crate::memory::Memory, args: ImportArgs, json: bool) -> anyhow::Result<()> {
     let reader: Box<dyn BufRead> = if args.path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(&args.path).with_context(|| format!("cannot open {}", args.path.display()))?;
+        let file = std::fs::File::open(&args.path)
+            .with_context(|| format!("cannot open {}", args.path.display()))?;
         Box::new(std::io::BufReader::new(file))
     };
     let stdout = std::io::stdout();
     let counts = memory.import(reader, |progress| {
         if args.ack {
             let mut out = stdout.lock();
-            let _ = writeln!(out, "{}", serde_json::to_string(&progress).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string(&progress).unwrap_or_default()
+            );
             let _ = out.flush();
         }
     })?;
-    emit(json, &counts, || format!("imported {counts:?}\n"))
+    emit(json, &counts, || {
+        format!(
+            "imported {}; {} already present\n",
+            describe(&counts.imported),
+            counts.skipped
+        )
+    })
+}
+
+fn describe(c: &crate::memory::RecordCounts) -> String {
+    format!(
+        "{} sessions, {} messages, {} preferences, {} tasks, {} thoughts, {} knowledge",
+        c.sessions, c.messages, c.preferences, c.tasks, c.thoughts, c.knowledge
+    )
 }

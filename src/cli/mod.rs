@@ -24,7 +24,12 @@ const EXIT_USAGE: u8 = 2;
 
 /// MIRAI, a home agent for Raspberry Pi-class hubs.
 #[derive(Debug, Parser)]
-#[command(name = "mirai", version, about, long_about = None, after_help = EXIT_HELP)]
+#[command(
+    name = "mirai",
+    version,
+    about = "MIRAI, a home agent for Raspberry Pi-class hubs",
+    after_help = EXIT_HELP
+)]
 struct Cli {
     /// Config file [default: configs/mirai.yaml, else /etc/mirai/mirai.yaml, else built-in]
     #[arg(long, global = true, value_name = "PATH")]
@@ -81,8 +86,14 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("mirai: error: {err:#}");
-            let config_error = err.chain().any(|c| c.downcast_ref::<ConfigError>().is_some());
-            ExitCode::from(if config_error { EXIT_USAGE } else { EXIT_FAILURE })
+            let config_error = err
+                .chain()
+                .any(|c| c.downcast_ref::<ConfigError>().is_some());
+            ExitCode::from(if config_error {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILURE
+            })
         }
     }
 }
@@ -166,7 +177,11 @@ fn config_check(cli: &Cli, opts: &LoadOptions, print: bool) -> anyhow::Result<Ex
     };
     emit(cli.json, &checked, || {
         let head = format!("config ok: {}\n", config.origin());
-        if print { head + &config.to_redacted_yaml() } else { head }
+        if print {
+            head + &config.to_redacted_yaml()
+        } else {
+            head
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -94,7 +94,11 @@ pub fn run(config: Result<&Config, String>, memory_settings: &memory::Settings) 
     report.push("config", Status::Ok, format!("valid ({})", config.origin()));
     let dir = config.data_dir();
     match writable(dir) {
-        Ok(()) => report.push("data_dir", Status::Ok, format!("{} is writable", dir.display())),
+        Ok(()) => report.push(
+            "data_dir",
+            Status::Ok,
+            format!("{} is writable", dir.display()),
+        ),
         Err(e) => report.push("data_dir", Status::Fail, format!("{}: {e}", dir.display())),
     }
     check_disk(&mut report, dir);
@@ -104,7 +108,7 @@ pub fn run(config: Result<&Config, String>, memory_settings: &memory::Settings) 
         None => report.push(
             "api_key",
             Status::Warn,
-            "no OpenAI key (set OPENAI_API_KEY or openai.api_key_file); only local intents will answer",
+            "no OpenAI key (set OPENAI_API_KEY or openai.api_key_file); the hub works without the model",
         ),
     }
     report
@@ -151,12 +155,20 @@ fn check_database(report: &mut Report, path: &Path, settings: &memory::Settings)
         Ok(problems) if problems.is_empty() => report.push(
             "database",
             Status::Ok,
-            format!("{} opens, schema v{}, quick_check ok", path.display(), memory::SCHEMA_VERSION),
+            format!(
+                "{} opens, schema v{}, quick_check ok",
+                path.display(),
+                memory::SCHEMA_VERSION
+            ),
         ),
         Ok(problems) => report.push(
             "database",
             Status::Fail,
-            format!("{} fails quick_check: {}", path.display(), problems.join("; ")),
+            format!(
+                "{} fails quick_check: {}",
+                path.display(),
+                problems.join("; ")
+            ),
         ),
         Err(e) => report.push("database", Status::Fail, e.to_string()),
     }
@@ -165,8 +177,15 @@ fn check_database(report: &mut Report, path: &Path, settings: &memory::Settings)
 /// Free bytes for an unprivileged user on the file system holding `dir`.
 pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
-    let existing = dir.ancestors().find(|p| p.exists()).unwrap_or(Path::new("."));
-    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    let existing = dir
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(Path::new("."));
+    let existing = if existing.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        existing
+    };
     let c_path = std::ffi::CString::new(existing.as_os_str().as_bytes())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
@@ -202,11 +221,22 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let env = Env::from_pairs([("OPENAI_API_KEY", "sk-0123456789abcdefgh")]);
         let cfg = config_in(tmp.path(), &env);
-        assert_eq!(run(Ok(&cfg), &memory::Settings::default()).status, Status::Ok);
-        std::fs::write(cfg.db_path(), b"this is not a database, it is a shopping list").unwrap();
+        assert_eq!(
+            run(Ok(&cfg), &memory::Settings::default()).status,
+            Status::Ok
+        );
+        std::fs::write(
+            cfg.db_path(),
+            b"this is not a database, it is a shopping list",
+        )
+        .unwrap();
         let report = run(Ok(&cfg), &memory::Settings::default());
         assert_eq!(report.status, Status::Fail);
-        assert!(report.to_text().contains("FAIL  database"), "{}", report.to_text());
+        assert!(
+            report.to_text().contains("FAIL  database"),
+            "{}",
+            report.to_text()
+        );
         let report = run(Err("bad key".into()), &memory::Settings::default());
         assert_eq!(report.status, Status::Fail);
     }

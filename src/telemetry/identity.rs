@@ -91,14 +91,27 @@ mod tests {
     #[test]
     fn written_file_reads_back_with_name_version_and_stats() {
         let tmp = tempfile::tempdir().unwrap();
-        let cfg = Config::from_text("name: Hoshi\n", Origin::Defaults, Some(tmp.path()), &Env::default()).unwrap();
+        let cfg = Config::from_text(
+            "name: Hoshi\n",
+            Origin::Defaults,
+            Some(tmp.path()),
+            &Env::default(),
+        )
+        .unwrap();
         let id = Identity::new(&cfg, None);
         let path = id.write_to(tmp.path()).unwrap();
-        let back: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let back: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         assert_eq!(back["name"], "Hoshi");
         assert_eq!(back["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(back["codename"], super::super::version::CODENAME);
-        assert!(back["capabilities"].as_array().unwrap().iter().any(|c| c == "memory.knowledge_search"));
+        assert!(
+            back["capabilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == "memory.knowledge_search")
+        );
         assert!(back["stats"].is_null());
         let leftovers = std::fs::read_dir(tmp.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temp file is left behind");

@@ -48,7 +48,12 @@ impl BuildInfo {
         };
         format!(
             "mirai {} \"{}\"\ncommit {}\ntarget {} ({}){features}\nbuilt {}",
-            self.version, self.codename, self.git_commit, self.target, self.profile, self.build_date
+            self.version,
+            self.codename,
+            self.git_commit,
+            self.target,
+            self.profile,
+            self.build_date
         )
     }
 }
@@ -63,7 +68,11 @@ mod tests {
         assert_eq!(b.version, env!("CARGO_PKG_VERSION"));
         assert!(b.target.contains("linux"), "{}", b.target);
         assert!(b.profile == "debug" || b.profile == "release");
-        assert!(b.build_date.ends_with('Z') && b.build_date.len() == 20, "{}", b.build_date);
+        assert!(
+            b.build_date.ends_with('Z') && b.build_date.len() == 20,
+            "{}",
+            b.build_date
+        );
         assert!(b.long_line().contains(b.git_commit));
     }
 }

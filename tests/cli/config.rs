@@ -4,16 +4,19 @@ use super::Hub;
 
 #[test]
 fn version_flag_and_command() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let out = hub.run(&["--version"]).expect(0).stdout();
     assert_eq!(out.trim(), format!("mirai {}", env!("CARGO_PKG_VERSION")));
     let out = hub.run(&["version"]).expect(0).stdout();
-    assert!(out.contains("commit ") && out.contains("target ") && out.contains("built "), "{out}");
+    assert!(
+        out.contains("commit ") && out.contains("target ") && out.contains("built "),
+        "{out}"
+    );
 }
 
 #[test]
 fn version_json_is_the_identity_and_writes_the_identity_file() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let v = hub.run(&["version", "--json"]).expect(0).json();
     assert_eq!(v["name"], "MIRAI");
     assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
@@ -28,20 +31,23 @@ fn version_json_is_the_identity_and_writes_the_identity_file() {
 
 #[test]
 fn help_lists_only_commands_that_exist() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let help = hub.run(&["--help"]).expect(0).stdout();
     for cmd in ["version", "health", "config", "memory"] {
         assert!(help.contains(cmd), "{cmd} missing from help:\n{help}");
     }
     for later in ["serve", "terminal", "dashboard", "autonomous", "ask"] {
-        assert!(!help.contains(&format!("  {later} ")), "{later} listed before it exists:\n{help}");
+        assert!(
+            !help.contains(&format!("  {later} ")),
+            "{later} listed before it exists:\n{help}"
+        );
     }
     assert!(help.contains("Exit codes"), "{help}");
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let run = hub.run(&["frobnicate"]).expect(2);
     assert!(run.stderr().contains("frobnicate"), "{}", run.stderr());
     hub.run(&["memory", "history"]).expect(2);
@@ -49,7 +55,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn config_check_reports_the_key_line_and_column_and_exits_2() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let cfg = hub.write_config("name: Kumo\nopenai:\n  defaults:\n    max_retries: 42\n");
     let cfg = cfg.to_str().unwrap();
     let run = hub.run(&["--config", cfg, "config", "check"]).expect(2);
@@ -60,12 +66,16 @@ fn config_check_reports_the_key_line_and_column_and_exits_2() {
 
 #[test]
 fn config_check_passes_the_shipped_file_and_an_empty_one() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/mirai.yaml");
-    let out = hub.run(&["--config", shipped, "config", "check"]).expect(0).stdout();
+    let out = hub
+        .run(&["--config", shipped, "config", "check"])
+        .expect(0)
+        .stdout();
     assert!(out.starts_with("config ok"), "{out}");
     let empty = hub.write_config("");
-    hub.run(&["--config", empty.to_str().unwrap(), "config", "check"]).expect(0);
+    hub.run(&["--config", empty.to_str().unwrap(), "config", "check"])
+        .expect(0);
     // No file at all: the built-in defaults.
     let out = hub.run(&["config", "check"]).expect(0).stdout();
     assert!(out.contains("built-in defaults"), "{out}");
@@ -73,14 +83,16 @@ fn config_check_passes_the_shipped_file_and_an_empty_one() {
 
 #[test]
 fn a_missing_config_file_named_on_the_command_line_is_an_error() {
-    let hub = Hub::new();
-    let run = hub.run(&["--config", "nowhere.yaml", "config", "check"]).expect(2);
+    let hub = Hub::scratch();
+    let run = hub
+        .run(&["--config", "nowhere.yaml", "config", "check"])
+        .expect(2);
     assert!(run.stderr().contains("nowhere.yaml"), "{}", run.stderr());
 }
 
 #[test]
 fn config_print_applies_env_overrides_and_never_shows_the_key() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let secret = "sk-proj-abcdefghijklmnop0123456789";
     let run = hub
         .cmd(&["config", "check", "--print"])
@@ -108,41 +120,68 @@ fn config_print_applies_env_overrides_and_never_shows_the_key() {
 
 #[test]
 fn a_secret_in_the_yaml_is_refused_without_echoing_it() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let cfg = hub.write_config("openai:\n  api_key: sk-abcdefghijklmnopqrstu\n");
-    let run = hub.run(&["--config", cfg.to_str().unwrap(), "config", "check"]).expect(2);
+    let run = hub
+        .run(&["--config", cfg.to_str().unwrap(), "config", "check"])
+        .expect(2);
     assert!(run.stderr().contains("OPENAI_API_KEY"), "{}", run.stderr());
     assert!(!run.stderr().contains("sk-abcdefghijklmnopqrstu"));
 }
 
 #[test]
 fn health_on_a_fresh_machine_warns_about_the_key_and_exits_0() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     let v = hub.run(&["health", "--json"]).expect(0).json();
     assert_eq!(v["status"], "warn", "{v}");
-    let api = v["checks"].as_array().unwrap().iter().find(|c| c["name"] == "api_key").unwrap();
+    let api = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "api_key")
+        .unwrap();
     assert_eq!(api["status"], "warn");
     assert!(hub.data().join("mirai_identity.json").exists());
-    let run = hub.cmd(&["health"]).env("OPENAI_API_KEY", "sk-abcdefghijklmnopqrstu").output().unwrap();
+    let run = hub
+        .cmd(&["health"])
+        .env("OPENAI_API_KEY", "sk-abcdefghijklmnopqrstu")
+        .output()
+        .unwrap();
     assert!(run.status.success());
     assert!(String::from_utf8_lossy(&run.stdout).contains("healthy\n"));
 }
 
 #[test]
 fn health_fails_on_a_corrupt_database_and_a_bad_config() {
-    let hub = Hub::new();
+    let hub = Hub::scratch();
     std::fs::create_dir_all(hub.data()).unwrap();
-    std::fs::write(hub.data().join("mirai.db"), b"SQLite format 3\0 but then garbage everywhere").unwrap();
+    std::fs::write(
+        hub.data().join("mirai.db"),
+        b"SQLite format 3\0 but then garbage everywhere",
+    )
+    .unwrap();
     let run = hub.run(&["health"]).expect(1);
     assert!(run.stdout().contains("FAIL  database"), "{}", run.stdout());
     let cfg = hub.write_config("memory:\n  short_term:\n    ttl_hours: 0\n");
-    let run = hub.run(&["--config", cfg.to_str().unwrap(), "health"]).expect(1);
-    assert!(run.stdout().contains("FAIL  config") && run.stdout().contains("ttl_hours"), "{}", run.stdout());
+    let run = hub
+        .run(&["--config", cfg.to_str().unwrap(), "health"])
+        .expect(1);
+    assert!(
+        run.stdout().contains("FAIL  config") && run.stdout().contains("ttl_hours"),
+        "{}",
+        run.stdout()
+    );
 }
 
 #[test]
 fn a_bad_log_level_on_the_command_line_is_a_usage_error() {
-    let hub = Hub::new();
-    let run = hub.run(&["--log-level", "loud", "memory", "stats"]).expect(2);
-    assert!(run.stderr().contains("--log-level") && run.stderr().contains("loud"), "{}", run.stderr());
+    let hub = Hub::scratch();
+    let run = hub
+        .run(&["--log-level", "loud", "memory", "stats"])
+        .expect(2);
+    assert!(
+        run.stderr().contains("--log-level") && run.stderr().contains("loud"),
+        "{}",
+        run.stderr()
+    );
 }

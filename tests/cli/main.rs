@@ -13,7 +13,7 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new() -> Self {
+    pub fn scratch() -> Self {
         Hub {
             dir: tempfile::tempdir().expect("temp dir"),
         }
