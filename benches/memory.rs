@@ -17,22 +17,6 @@ const HISTORY_READS: usize = 10_000;
 const KNOWLEDGE_ROWS: usize = 100_000;
 const SEARCHES: usize = 2_000;
 
-/// xorshift64: deterministic, dependency-free randomness for picking sessions and words.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// A vocabulary of made-up English- and Russian-looking words.
 fn vocabulary() -> Vec<String> {
     let latin = [
@@ -73,7 +57,7 @@ fn main() {
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut memory = Memory::open(&dir.path().join("bench.db"), &Settings::default()).unwrap();
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = fastrand::Rng::with_seed(0x2545_F491_4F6C_DD1D);
     let mut rows: Vec<[String; 3]> = Vec::new();
 
     let session = memory.start_session("bench", "bench").unwrap();
@@ -123,7 +107,7 @@ fn main() {
         let texts: Vec<String> = (0..n)
             .map(|_| {
                 (0..8)
-                    .map(|_| words[rng.below(words.len())].as_str())
+                    .map(|_| words[rng.usize(..words.len())].as_str())
                     .collect::<Vec<_>>()
                     .join(" ")
             })
@@ -154,7 +138,7 @@ fn main() {
 
     let mut samples = Vec::with_capacity(HISTORY_READS);
     for _ in 0..HISTORY_READS {
-        let id = &sessions[rng.below(SESSIONS)];
+        let id = &sessions[rng.usize(..SESSIONS)];
         let start = Instant::now();
         let history = memory.get_session_history(id, None).unwrap();
         samples.push(start.elapsed());
@@ -177,7 +161,7 @@ fn main() {
 
     let start = Instant::now();
     for i in 0..KNOWLEDGE_ROWS {
-        let pick = |rng: &mut Rng| words[rng.below(words.len())].clone();
+        let pick = |rng: &mut fastrand::Rng| words[rng.usize(..words.len())].clone();
         let topic = format!("{} {}", pick(&mut rng), pick(&mut rng));
         let content = (0..12)
             .map(|_| pick(&mut rng))
@@ -196,7 +180,7 @@ fn main() {
     let mut samples = Vec::with_capacity(SEARCHES);
     let mut hits = 0;
     for _ in 0..SEARCHES {
-        let query = words[rng.below(words.len())].clone();
+        let query = words[rng.usize(..words.len())].clone();
         let start = Instant::now();
         hits += memory.search_knowledge(&query, 10).unwrap().len();
         samples.push(start.elapsed());

@@ -11,18 +11,6 @@ const KILLS: usize = 60;
 /// Records offered to each writer (more than it gets through before the kill).
 const RECORDS_PER_WRITER: u64 = 2_000;
 
-/// A small xorshift generator: the seed is printed, so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn message(id: u64) -> String {
     format!(
         r#"{{"kind":"message","id":{id},"session_id":"durable","role":"user","content":"acknowledged write number {id}","created_at":{id}}}"#
@@ -42,7 +30,7 @@ fn acknowledged_writes_survive_sigkill() {
             (u64::from(nanos) << 16 ^ u64::from(std::process::id())) | 1
         });
     eprintln!("durability seed {seed} (set MIRAI_TEST_SEED to replay)");
-    let mut rng = Rng(seed);
+    let mut rng = fastrand::Rng::with_seed(seed);
     let hub = Hub::scratch();
     let session = r#"{"kind":"session","id":"durable","user":"u","source":"test","started_at":0,"ended_at":null,"summary":null}"#;
     let seed_file = hub.path().join("session.jsonl");
@@ -72,7 +60,7 @@ fn acknowledged_writes_survive_sigkill() {
             }
         });
         // Kill after a random number of acknowledgements: mid-stream, while more are coming.
-        let kill_after = 1 + rng.next() % 150;
+        let kill_after = rng.u64(1..=150);
         let mut acks = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut seen = 0;
         while seen < kill_after {
