@@ -10,6 +10,7 @@
 //! - [`app`]: wiring: turns the command line and the config into the parts a command uses.
 //! - [`config`]: the one YAML file: defaults, validation with line and column, env overrides, secrets.
 //! - [`telemetry`]: JSON logs with rotation and redaction, health checks, build info, identity.
+//! - [`llm`]: the OpenAI client: wire format, streaming, retries, circuit breaker, routing, budget.
 //! - [`memory`]: the SQLite file: schema, migrations, the memory API, search, backup and export.
 //! - [`clock`]: wall-clock time as Unix milliseconds and its RFC 3339 spelling.
 
@@ -17,5 +18,6 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod llm;
 pub mod memory;
 pub mod telemetry;

@@ -1,0 +1,1 @@
+//! The OpenAI client: how MIRAI talks to OpenAI and OpenAI-compatible servers.
