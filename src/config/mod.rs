@@ -6,6 +6,7 @@
 //! folder and loads secrets. Every key has a default, so an empty file is valid.
 
 mod bounds;
+mod models;
 mod openai;
 mod secret;
 mod settings;
@@ -15,7 +16,8 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-pub use openai::{Backoff, ModelProfile, Models, Openai, RequestDefaults};
+pub use models::{ModelProfile, Models, Role};
+pub use openai::{Backoff, Budget, Fallbacks, Local, Openai, Price, RequestDefaults};
 pub use secret::{LoadedSecret, Secret, SecretSource};
 pub use settings::{LogFormat, Settings};
 
@@ -25,6 +27,8 @@ pub const LOCAL_PATH: &str = "configs/mirai.yaml";
 pub const SYSTEM_PATH: &str = "/etc/mirai/mirai.yaml";
 /// The environment variable that holds the OpenAI API key.
 pub const OPENAI_KEY_VAR: &str = "OPENAI_API_KEY";
+/// The environment variable that holds the local server's API key, if it needs one.
+pub const LOCAL_KEY_VAR: &str = "MIRAI_LOCAL_API_KEY";
 /// The environment variable that overrides `openai.base_url`.
 pub const OPENAI_BASE_URL_VAR: &str = "OPENAI_BASE_URL";
 
@@ -128,6 +132,7 @@ pub struct Config {
     overrides: Vec<String>,
     data_dir: PathBuf,
     openai_key: Option<LoadedSecret>,
+    local_key: Option<LoadedSecret>,
 }
 
 impl Config {
@@ -187,12 +192,20 @@ impl Config {
             .as_ref()
             .map(|p| resolve(&data_dir, p));
         let openai_key = secret::load(OPENAI_KEY_VAR, key_file.as_deref(), &|v| env.get(v))?;
+        let local_file = settings
+            .openai
+            .local
+            .as_ref()
+            .and_then(|l| l.api_key_file.as_ref());
+        let local_file = local_file.map(|p| resolve(&data_dir, p));
+        let local_key = secret::load(LOCAL_KEY_VAR, local_file.as_deref(), &|v| env.get(v))?;
         Ok(Config {
             settings,
             origin,
             overrides: overrides.into_iter().map(|o| o.var).collect(),
             data_dir,
             openai_key,
+            local_key,
         })
     }
 
@@ -232,10 +245,16 @@ impl Config {
         self.openai_key.as_ref()
     }
 
+    /// The local server's API key, if it has one.
+    pub fn local_key(&self) -> Option<&LoadedSecret> {
+        self.local_key.as_ref()
+    }
+
     /// Every secret value, for the log redactor.
     pub fn secret_values(&self) -> Vec<String> {
         self.openai_key
             .iter()
+            .chain(&self.local_key)
             .map(|s| s.value.expose().to_owned())
             .collect()
     }
@@ -287,7 +306,7 @@ fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
         ));
     }
     let url = &s.openai.base_url;
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+    if !is_http_url(url) {
         return Err((
             "openai.base_url",
             format!("expected an http:// or https:// URL, got {url:?}"),
@@ -302,6 +321,7 @@ fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
             ),
         ));
     }
+    check_llm(&s.openai)?;
     if s.name.trim().is_empty() {
         return Err(("name", "must not be empty".into()));
     }
@@ -309,6 +329,52 @@ fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
         return Err(("data_dir", "must not be empty".into()));
     }
     Ok(())
+}
+
+/// The model client's keys: fallbacks stay within their kind, the local server is a URL.
+fn check_llm(o: &Openai) -> Result<(), (&'static str, String)> {
+    const KEYS: [&str; 4] = [
+        "openai.fallbacks.main",
+        "openai.fallbacks.heavy",
+        "openai.fallbacks.fast",
+        "openai.fallbacks.embed",
+    ];
+    for (role, key) in Role::ALL.into_iter().zip(KEYS) {
+        for &to in o.fallbacks.of(role) {
+            if to == role {
+                return Err((key, format!("{} cannot fall back to itself", role.as_str())));
+            }
+            if (to == Role::Embed) != (role == Role::Embed) {
+                return Err((
+                    key,
+                    format!(
+                        "{} cannot fall back to {}: one makes embeddings, the other chats",
+                        role.as_str(),
+                        to.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(local) = &o.local {
+        if !is_http_url(&local.base_url) {
+            return Err((
+                "openai.local.base_url",
+                format!(
+                    "expected an http:// or https:// URL, got {:?}",
+                    local.base_url
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    rest.is_some_and(|host| !host.is_empty() && !host.starts_with('/'))
 }
 
 /// A log filter is levels and `module=level` pairs separated by commas; returns the bad part.

@@ -1,11 +1,13 @@
 //! The `openai` section: endpoint, retry defaults and the model profiles by role.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::bounds;
+use super::models::{Models, Role};
 use super::secret::Forbidden;
 
 /// How MIRAI reaches OpenAI or an OpenAI-compatible server.
@@ -24,6 +26,14 @@ pub struct Openai {
     pub defaults: RequestDefaults,
     /// The model for each role.
     pub models: Models,
+    /// Roles to try, in order, when a role's own model fails.
+    pub fallbacks: Fallbacks,
+    /// An OpenAI-compatible server on the local network, used while the cloud is unreachable.
+    pub local: Option<Local>,
+    /// Daily caps on tokens and money.
+    pub budget: Budget,
+    /// USD per million tokens by model name (a dated model uses its base name's price).
+    pub prices: BTreeMap<String, Price>,
     #[serde(skip_serializing)]
     #[doc(hidden)]
     pub api_key: Option<Forbidden>,
@@ -38,6 +48,10 @@ impl Default for Openai {
             project: None,
             defaults: RequestDefaults::default(),
             models: Models::default(),
+            fallbacks: Fallbacks::default(),
+            local: None,
+            budget: Budget::default(),
+            prices: default_prices(),
             api_key: None,
         }
     }
@@ -54,9 +68,30 @@ pub struct RequestDefaults {
         serialize_with = "bounds::ser_secs"
     )]
     pub timeout: Duration,
+    /// Time to open a connection (TCP and TLS).
+    #[serde(
+        rename = "connect_timeout_s",
+        deserialize_with = "bounds::secs::<_, 1, 600>",
+        serialize_with = "bounds::ser_secs"
+    )]
+    pub connect_timeout: Duration,
+    /// A stream that sends nothing for this long is cut.
+    #[serde(
+        rename = "stream_idle_timeout_s",
+        deserialize_with = "bounds::secs::<_, 1, 600>",
+        serialize_with = "bounds::ser_secs"
+    )]
+    pub stream_idle_timeout: Duration,
     /// Retries after the first attempt.
     #[serde(deserialize_with = "bounds::int::<_, _, 0, 10>")]
     pub max_retries: u32,
+    /// A server asking to wait longer than this (Retry-After) fails the call at once.
+    #[serde(
+        rename = "retry_after_cap_s",
+        deserialize_with = "bounds::secs::<_, 0, 3600>",
+        serialize_with = "bounds::ser_secs"
+    )]
+    pub retry_after_cap: Duration,
     /// Exponential backoff between retries.
     pub backoff: Backoff,
 }
@@ -65,7 +100,10 @@ impl Default for RequestDefaults {
     fn default() -> Self {
         RequestDefaults {
             timeout: Duration::from_secs(90),
+            connect_timeout: Duration::from_secs(10),
+            stream_idle_timeout: Duration::from_secs(30),
             max_retries: 4,
+            retry_after_cap: Duration::from_secs(60),
             backoff: Backoff::default(),
         }
     }
@@ -103,145 +141,128 @@ impl Default for Backoff {
     }
 }
 
-/// One model profile per role; callers ask by role, never by model name.
-///
-/// A role given in part keeps that role's own defaults for the rest (a `fast:` with only a
-/// `name:` still has the fast role's temperature and token limit).
+/// Fallback roles per role, tried in order after the role's own model fails.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Models {
-    /// Everyday conversation and tool calls.
-    #[serde(deserialize_with = "role::<_, MAIN>")]
-    pub main: ModelProfile,
-    /// Planning of multi-step tasks.
-    #[serde(deserialize_with = "role::<_, HEAVY>")]
-    pub heavy: ModelProfile,
-    /// Quick classification.
-    #[serde(deserialize_with = "role::<_, FAST>")]
-    pub fast: ModelProfile,
-    /// Embeddings for knowledge search.
-    #[serde(deserialize_with = "role::<_, EMBED>")]
-    pub embed: ModelProfile,
+pub struct Fallbacks {
+    /// After `main`.
+    pub main: Vec<Role>,
+    /// After `heavy`.
+    pub heavy: Vec<Role>,
+    /// After `fast`.
+    pub fast: Vec<Role>,
+    /// After `embed`.
+    pub embed: Vec<Role>,
 }
 
-const MAIN: u8 = 0;
-const HEAVY: u8 = 1;
-const FAST: u8 = 2;
-const EMBED: u8 = 3;
-
-impl Models {
-    fn role_default(role: u8) -> ModelProfile {
+impl Fallbacks {
+    /// The fallbacks of `role`.
+    pub fn of(&self, role: Role) -> &[Role] {
         match role {
-            MAIN => ModelProfile::chat("gpt-4o", 0.7, 1024),
-            HEAVY => ModelProfile::chat("gpt-4.1", 0.2, 4096),
-            FAST => ModelProfile::chat("gpt-4o-mini", 0.0, 256),
-            _ => ModelProfile {
-                timeout: Some(Duration::from_secs(30)),
-                dimensions: Some(512),
-                ..ModelProfile::chat("text-embedding-3-small", 0.0, 1)
-            },
+            Role::Main => &self.main,
+            Role::Heavy => &self.heavy,
+            Role::Fast => &self.fast,
+            Role::Embed => &self.embed,
         }
     }
 }
 
-impl Default for Models {
+impl Default for Fallbacks {
     fn default() -> Self {
-        Models {
-            main: Models::role_default(MAIN),
-            heavy: Models::role_default(HEAVY),
-            fast: Models::role_default(FAST),
-            embed: Models::role_default(EMBED),
+        Fallbacks {
+            main: vec![Role::Fast],
+            heavy: vec![Role::Main],
+            fast: vec![Role::Main],
+            embed: Vec::new(),
         }
     }
 }
 
-fn role<'de, D: serde::Deserializer<'de>, const ROLE: u8>(d: D) -> Result<ModelProfile, D::Error> {
-    let given = PartialProfile::deserialize(d)?;
-    let base = Models::role_default(ROLE);
-    Ok(ModelProfile {
-        name: given.name.unwrap_or(base.name),
-        temperature: given.temperature.unwrap_or(base.temperature),
-        top_p: given.top_p.unwrap_or(base.top_p),
-        max_tokens: given.max_tokens.unwrap_or(base.max_tokens),
-        timeout: given.timeout.or(base.timeout),
-        dimensions: given.dimensions.or(base.dimensions),
-    })
-}
-
-/// A model and how to call it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelProfile {
-    /// The model's name at the provider.
-    pub name: String,
-    /// Sampling temperature.
-    #[serde(serialize_with = "bounds::ser_f32")]
-    pub temperature: f32,
-    /// Nucleus sampling.
-    #[serde(serialize_with = "bounds::ser_f32")]
-    pub top_p: f32,
-    /// Longest reply, in tokens.
-    pub max_tokens: u32,
-    /// Overrides `openai.defaults.timeout_s` for this role.
-    #[serde(
-        rename = "timeout_s",
-        serialize_with = "ser_some_secs",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub timeout: Option<Duration>,
-    /// Embedding size (embedding models that can shorten their vectors).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dimensions: Option<u32>,
-}
-
-impl ModelProfile {
-    fn chat(name: &str, temperature: f32, max_tokens: u32) -> Self {
-        ModelProfile {
-            name: name.into(),
-            temperature,
-            top_p: 1.0,
-            max_tokens,
-            timeout: None,
-            dimensions: None,
-        }
-    }
-}
-
-/// What the YAML says of one role; missing keys fall back to the role's defaults.
-#[derive(Deserialize)]
+/// A local OpenAI-compatible server (Ollama, llama.cpp server, LocalAI, vLLM).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct PartialProfile {
-    name: Option<String>,
-    #[serde(default, deserialize_with = "some_float::<_, 0, 2000>")]
-    temperature: Option<f32>,
-    #[serde(default, deserialize_with = "some_float::<_, 0, 1000>")]
-    top_p: Option<f32>,
-    #[serde(default, deserialize_with = "some_int::<_, 1, 1000000>")]
-    max_tokens: Option<u32>,
-    #[serde(default, rename = "timeout_s", deserialize_with = "some_secs")]
-    timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "some_int::<_, 1, 8192>")]
-    dimensions: Option<u32>,
+pub struct Local {
+    /// Its base URL, e.g. `http://127.0.0.1:11434/v1`.
+    pub base_url: String,
+    /// A file with its API key, if it wants one.
+    #[serde(default)]
+    pub api_key_file: Option<PathBuf>,
+    /// Model names by role; a role without one has no local fallback.
+    #[serde(default)]
+    pub models: BTreeMap<Role, String>,
 }
 
-fn some_float<'de, D: serde::Deserializer<'de>, const MIN: i64, const MAX: i64>(
-    d: D,
-) -> Result<Option<f32>, D::Error> {
-    bounds::float::<D, MIN, MAX>(d).map(Some)
+/// Daily caps; none by default.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Budget {
+    /// Tokens (prompt and completion) a UTC day.
+    #[serde(deserialize_with = "some_tokens")]
+    pub daily_tokens: Option<u64>,
+    /// Estimated USD a UTC day, from `prices`.
+    #[serde(deserialize_with = "some_usd")]
+    pub daily_cost_usd: Option<f64>,
 }
 
-fn some_int<'de, D: serde::Deserializer<'de>, const MIN: u64, const MAX: u64>(
-    d: D,
-) -> Result<Option<u32>, D::Error> {
-    bounds::int::<D, u32, MIN, MAX>(d).map(Some)
+/// What a model costs.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    /// USD per million prompt tokens.
+    #[serde(deserialize_with = "usd")]
+    pub input_per_million: f64,
+    /// USD per million completion tokens.
+    #[serde(deserialize_with = "usd")]
+    pub output_per_million: f64,
 }
 
-fn some_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    bounds::secs::<D, 1, 3600>(d).map(Some)
+/// OpenAI's list prices of the default models, USD per million tokens (openai.com/api/pricing).
+fn default_prices() -> BTreeMap<String, Price> {
+    [
+        ("gpt-4o", 2.50, 10.00),
+        ("gpt-4o-mini", 0.15, 0.60),
+        ("gpt-4.1", 2.00, 8.00),
+        ("gpt-4.1-mini", 0.40, 1.60),
+        ("text-embedding-3-small", 0.02, 0.0),
+    ]
+    .into_iter()
+    .map(|(m, i, o)| {
+        let price = Price {
+            input_per_million: i,
+            output_per_million: o,
+        };
+        (m.to_owned(), price)
+    })
+    .collect()
 }
 
-fn ser_some_secs<S: serde::Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(d) => bounds::ser_secs(d, s),
-        None => s.serialize_none(),
+fn some_tokens<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Option::<u64>::deserialize(d)?
+        .map(|v| match v {
+            1..=1_000_000_000_000 => Ok(v),
+            _ => Err(serde::de::Error::custom(
+                "expected an integer 1..=1000000000000 or null",
+            )),
+        })
+        .transpose()
+}
+
+fn some_usd<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d)?
+        .map(check_usd::<D>)
+        .transpose()
+}
+
+fn usd<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    check_usd::<D>(f64::deserialize(d)?)
+}
+
+fn check_usd<'de, D: serde::Deserializer<'de>>(v: f64) -> Result<f64, D::Error> {
+    if (0.0..=1_000_000.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "expected an amount in USD 0..=1000000, got {v}"
+        )))
     }
 }

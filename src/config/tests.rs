@@ -270,3 +270,40 @@ fn load_reads_the_named_file_and_reports_a_missing_one() {
         .to_string();
     assert!(e.contains("nope.yaml"), "{e}");
 }
+
+#[test]
+fn fallbacks_stay_within_their_kind() {
+    let e = err("openai:\n  fallbacks:\n    main: [main]\n");
+    assert!(
+        e.contains(":3:5: openai.fallbacks.main: main cannot fall back to itself"),
+        "{e}"
+    );
+    let e = err("openai:\n  fallbacks:\n    embed: [fast]\n");
+    assert!(
+        e.contains("openai.fallbacks.embed") && e.contains("embeddings"),
+        "{e}"
+    );
+    let e = err("openai:\n  fallbacks:\n    heavy: [turbo]\n");
+    assert!(
+        e.contains("openai.fallbacks.heavy") && e.contains("turbo"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_local_server_and_budget_are_read() {
+    let text = "openai:\n  local:\n    base_url: http://127.0.0.1:11434/v1\n    models: {main: llama3.2}\n  budget:\n    daily_tokens: 200000\n    daily_cost_usd: 1.5\n";
+    let cfg = load(text).unwrap();
+    let o = &cfg.settings().openai;
+    let local = o.local.as_ref().unwrap();
+    assert_eq!(
+        local.models.get(&Role::Main).map(String::as_str),
+        Some("llama3.2")
+    );
+    assert_eq!(o.budget.daily_tokens, Some(200_000));
+    assert_eq!(o.budget.daily_cost_usd, Some(1.5));
+    let e = err("openai:\n  local:\n    base_url: 127.0.0.1:11434\n");
+    assert!(e.contains(":3:5: openai.local.base_url"), "{e}");
+    let e = err("openai:\n  budget:\n    daily_cost_usd: -1\n");
+    assert!(e.contains("openai.budget.daily_cost_usd"), "{e}");
+}

@@ -9,7 +9,8 @@
 //!
 //! - `error`: [`MemoryError`], the cases callers branch on.
 //! - `schema`: migrations and the read-only checks that run before anything is written.
-//! - `conversation`: sessions and their messages, history with a time-to-live.
+//! - `sessions`: who a conversation is with and when it started and ended.
+//! - `messages`: what was said in a session, and the history a model sees, with a time-to-live.
 //! - `preferences`: per-user key/value settings.
 //! - `tasks`: the task history and the thoughts of the cognitive loop.
 //! - `knowledge`: learned facts, and turning user text into a safe FTS5 query.
@@ -83,14 +84,15 @@ macro_rules! text_enum {
 }
 
 mod backup;
-mod conversation;
 mod error;
 mod export;
 mod import;
 mod knowledge;
 mod maintenance;
+mod messages;
 mod preferences;
 mod schema;
+mod sessions;
 mod tasks;
 
 use std::path::{Path, PathBuf};
@@ -100,13 +102,14 @@ use std::time::Duration;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use backup::BackupReport;
-pub use conversation::{Message, NewMessage, Role, SessionInfo};
 pub use error::MemoryError;
 pub use export::{ExportCounts, RecordCounts};
 pub use import::{ImportCounts, ImportProgress};
 pub use knowledge::{Knowledge, KnowledgeHit};
 pub use maintenance::{CleanupReport, Stats};
+pub use messages::{Message, NewMessage, Role};
 pub use schema::SCHEMA_VERSION;
+pub use sessions::SessionInfo;
 pub use tasks::{Task, TaskStatus, Thought, ThoughtKind};
 
 /// A write that still meets SQLITE_BUSY after `busy_timeout` is tried this many times in all.

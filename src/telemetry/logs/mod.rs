@@ -25,22 +25,29 @@
 //! # Text
 //!
 //! `2025-01-02T03:04:05.678901Z  INFO request{id="ab12"}:send{node=7}: mirai::devices: sent node=7`.
-//! Never coloured: tracing-subscriber is built without its `ansi` feature (binary size),
-//! so [`colour_wanted`] only records the rule for when it is turned on.
+//! Never coloured: see `sink`.
+//!
+//! # Layout
+//!
+//! - `sink`: one fmt layer per output (JSON or text), and when text would be coloured.
+//! - `filter`: the `Targets` filter string, checked one directive at a time.
+
+mod filter;
+mod sink;
 
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use tracing::Dispatch;
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::fmt::{self, MakeWriter};
+use tracing_subscriber::Registry;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::{Layer, Registry};
 
 use super::redact::{RedactingMakeWriter, Redactor};
 use super::rotate::RotatingFile;
+use filter::parse_filter;
+use sink::{ANSI_COMPILED_IN, BoxedLayer, colour_wanted, sink};
 
 /// Default size at which the log file rotates: 10 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
@@ -151,18 +158,6 @@ where
     assemble(settings, secrets, writer, false)
 }
 
-/// Whether text on stderr should be coloured: a terminal, and `NO_COLOR` unset or empty
-/// (<https://no-color.org>). Not applied yet: see the module docs.
-pub(crate) fn colour_wanted(stderr_is_tty: bool, no_color: Option<std::ffi::OsString>) -> bool {
-    stderr_is_tty && no_color.is_none_or(|v| v.is_empty())
-}
-
-/// The `ansi` feature of tracing-subscriber is off; asking it for colour panics in
-/// debug builds, so colour is only ever requested when this is flipped with the feature.
-const ANSI_COMPILED_IN: bool = false;
-
-type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
-
 fn assemble<W>(
     settings: &LogSettings,
     secrets: &[String],
@@ -196,42 +191,6 @@ where
     }
     let subscriber = Registry::default().with(layers).with(targets);
     Ok((Dispatch::new(subscriber), LogGuard { file }))
-}
-
-/// One fmt layer over one sink. Internal errors are not logged: the fallback is
-/// `eprintln!`, which panics when stderr itself is what failed.
-fn sink<W>(format: LogFormat, ansi: bool, writer: W) -> BoxedLayer
-where
-    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
-{
-    let layer = fmt::layer().log_internal_errors(false).with_writer(writer);
-    match format {
-        LogFormat::Json => layer
-            .json()
-            .flatten_event(false)
-            .with_current_span(true)
-            .with_span_list(true)
-            .boxed(),
-        LogFormat::Text => layer.with_ansi(ansi).boxed(),
-    }
-}
-
-/// Parses `Targets` directives, trimming spaces and naming the directive that fails.
-fn parse_filter(filter: &str) -> Result<Targets, LogError> {
-    let bad = |reason: String| LogError::Filter {
-        filter: filter.to_owned(),
-        reason,
-    };
-    let directives: Vec<&str> = filter.split(',').map(str::trim).collect();
-    for directive in &directives {
-        if directive.is_empty() {
-            return Err(bad(
-                "empty directive (stray comma or empty filter)".to_owned()
-            ));
-        }
-        Targets::from_str(directive).map_err(|e| bad(format!("in {directive:?}: {e}")))?;
-    }
-    Targets::from_str(&directives.join(",")).map_err(|e| bad(e.to_string()))
 }
 
 #[cfg(test)]
@@ -390,14 +349,6 @@ mod tests {
     }
 
     #[test]
-    fn colour_only_on_a_terminal_without_no_color() {
-        assert!(colour_wanted(true, None));
-        assert!(colour_wanted(true, Some("".into())));
-        assert!(!colour_wanted(true, Some("1".into())));
-        assert!(!colour_wanted(false, None));
-    }
-
-    #[test]
     fn filter_directives_select_targets_and_levels() {
         let settings = LogSettings {
             filter: "warn, mirai::telemetry=debug".into(),
@@ -414,24 +365,6 @@ mod tests {
             .map(|l| l["fields"]["message"].clone())
             .collect();
         assert_eq!(messages, ["kept", "warned"]);
-    }
-
-    #[test]
-    fn bad_filters_say_what_is_wrong() {
-        for (filter, needle) in [
-            ("info,mirai=loud", "mirai=loud"),
-            ("info,", "empty"),
-            ("", "empty"),
-        ] {
-            let settings = LogSettings {
-                filter: filter.into(),
-                ..LogSettings::default()
-            };
-            match build(&settings, &[]) {
-                Err(e @ LogError::Filter { .. }) => assert!(e.to_string().contains(needle), "{e}"),
-                other => panic!("{filter:?}: {other:?}"),
-            }
-        }
     }
 
     #[test]
