@@ -1,1 +1,3 @@
 //! The OpenAI client: how MIRAI talks to OpenAI and OpenAI-compatible servers.
+
+pub mod wire;
