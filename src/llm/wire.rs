@@ -18,6 +18,7 @@ mod response;
 
 pub use chat::{ChatMessage, ChatRequest, ChatRole, FunctionCall, FunctionDef, Tool, ToolCall};
 pub use embeddings::{Embeddings, embeddings_body, parse_embeddings};
+pub(crate) use response::api_error_from_value;
 pub use response::{
     ApiErrorBody, ChatResponse, Usage, excerpt, parse_api_error, parse_chat, parse_models,
 };

@@ -93,11 +93,11 @@ pub struct ApiErrorBody {
 /// text), and then the caller shows the status and an [`excerpt`] instead.
 pub fn parse_api_error(body: &[u8]) -> Option<ApiErrorBody> {
     let value: Value = serde_json::from_slice(body).ok()?;
-    from_error_value(value.get("error")?)
+    api_error_from_value(value.get("error")?)
 }
 
 /// Reads an `error` object; compatible servers put a bare string or a number code there.
-pub(super) fn from_error_value(error: &Value) -> Option<ApiErrorBody> {
+pub(crate) fn api_error_from_value(error: &Value) -> Option<ApiErrorBody> {
     if let Value::String(message) = error {
         return Some(ApiErrorBody {
             message: message.clone(),
