@@ -41,10 +41,10 @@ pub enum WireError {
     #[error("stream ended early: the connection closed before the reply was complete")]
     StreamEndedEarly,
 
-    /// One line of the event stream exceeded the bound; the stream cannot be trusted.
-    #[error("event stream line longer than {max} bytes")]
+    /// A line, or one event's data, exceeded its bound; the stream cannot be trusted.
+    #[error("event stream line or event longer than {max} bytes")]
     LineTooLong {
-        /// The bound that was exceeded ([`crate::llm::sse::MAX_LINE`]).
+        /// The bound that was exceeded ([`crate::llm::sse::MAX_LINE`] or `MAX_EVENT`).
         max: usize,
     },
 }
