@@ -1,5 +1,4 @@
 //! The OpenAI client: how MIRAI talks to OpenAI and OpenAI-compatible servers.
 
-pub mod breaker;
-pub mod budget;
-pub mod retry;
+pub mod sse;
+pub mod wire;
