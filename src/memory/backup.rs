@@ -12,9 +12,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
 use super::maintenance::quick_check;
-use super::{
-    Memory, MemoryError, SCHEMA_VERSION, WRITE_ATTEMPTS, WRITE_BACKOFF, configure, schema,
-};
+use super::{Memory, MemoryError, WRITE_ATTEMPTS, WRITE_BACKOFF, configure, schema};
 
 /// What a backup or restore copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,12 +50,14 @@ impl Memory {
 
     /// Replaces the live database with the backup at `path`, after checking it.
     ///
-    /// The source is opened read-only and must be a sound mirai database of the current
-    /// schema version; otherwise nothing is changed.
+    /// The source is opened read-only and must be a sound mirai database no newer than this
+    /// build; otherwise nothing is changed. A backup from an older version is brought up to
+    /// date after the copy (the backup file itself is never written).
     pub fn restore_from(&mut self, path: &Path) -> Result<BackupReport, MemoryError> {
         let source = open_backup(path)?;
         let pages = copy_pages(&source, &mut self.conn)?;
         drop(source);
+        schema::migrate(&mut self.conn)?;
         // The copied header carries the source's journal mode; the live file stays WAL.
         configure(&self.conn)?;
         self.conn.flush_prepared_statement_cache();
@@ -94,9 +94,9 @@ fn open_backup(path: &Path) -> Result<Connection, MemoryError> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     let version = schema::inspect(&source, path)?;
-    if version < SCHEMA_VERSION {
+    if version == 0 {
         return Err(MemoryError::InvalidInput(format!(
-            "{} has schema version {version}, not {SCHEMA_VERSION}; only a mirai backup of the current version can be restored",
+            "{} is an empty database, not a mirai backup",
             path.display()
         )));
     }
@@ -223,7 +223,7 @@ mod tests {
         memory.backup_to(&newer).unwrap();
         Connection::open(&newer)
             .unwrap()
-            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .pragma_update(None, "user_version", crate::memory::SCHEMA_VERSION + 1)
             .unwrap();
         let newer_bytes = std::fs::read(&newer).unwrap();
         let err = memory.restore_from(&newer).unwrap_err();

@@ -17,6 +17,7 @@
 //! - `backup`: online backup to a new file and validated restore from one.
 //! - `export`: JSON Lines export, streamed from one snapshot; the format is documented there.
 //! - `import`: JSON Lines import, one durable commit per record.
+//! - `usage`: model tokens and cost per day and model, the ledger of the LLM budget.
 //! - `maintenance`: retention cleanup, statistics, integrity check.
 
 /// Defines a closed set of words stored as TEXT: the enum, `as_str`, `FromStr`, serde and
@@ -94,6 +95,7 @@ mod preferences;
 mod schema;
 mod sessions;
 mod tasks;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -111,6 +113,7 @@ pub use messages::{Message, NewMessage, Role};
 pub use schema::SCHEMA_VERSION;
 pub use sessions::SessionInfo;
 pub use tasks::{Task, TaskStatus, Thought, ThoughtKind};
+pub use usage::UsageRow;
 
 /// A write that still meets SQLITE_BUSY after `busy_timeout` is tried this many times in all.
 const WRITE_ATTEMPTS: u32 = 5;

@@ -22,7 +22,20 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// Version 2: tokens and estimated cost of model calls, per UTC day and model (the budget).
+const V2: &str = r#"
+CREATE TABLE llm_usage (
+    day TEXT NOT NULL,
+    model TEXT NOT NULL,
+    calls INTEGER NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    PRIMARY KEY (day, model)
+) WITHOUT ROWID;
+"#;
 
 /// Version 1: conversations, preferences, tasks and their thoughts, knowledge, FTS indexes.
 const V1: &str = r#"

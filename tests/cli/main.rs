@@ -43,6 +43,12 @@ impl Hub {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .stdin(Stdio::null());
+        // Keep coverage instrumentation working when the suite runs under cargo-llvm-cov.
+        for (key, value) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("LLVM_PROFILE") {
+                c.env(key, value);
+            }
+        }
         c
     }
 

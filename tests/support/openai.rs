@@ -19,7 +19,7 @@
 //! - `send`: writing a reply, faults included.
 
 // Each test binary uses a different part of this module.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 mod http;
 mod reply;
