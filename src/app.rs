@@ -4,11 +4,14 @@
 //! opened on demand. Commands that need no config (like `version`) never build one, which
 //! keeps them fast.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
 
 use crate::config::{Config, ConfigError, Env, LoadOptions};
+use crate::llm::budget::{DayTotals, Ledger, ModelTotals};
+use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
 
@@ -58,6 +61,62 @@ impl App {
         let path = self.config.db_path();
         Memory::open(&path, &memory_settings(&self.config))
             .with_context(|| format!("cannot open memory at {}", path.display()))
+    }
+}
+
+impl App {
+    /// The model client, recording its usage in the memory database.
+    pub fn llm(&self) -> anyhow::Result<Llm> {
+        let ledger = UsageLedger(Mutex::new(self.memory()?));
+        Ok(Llm::new(
+            &self.config,
+            Arc::new(ledger),
+            Environment::real(),
+        ))
+    }
+}
+
+/// The budget's ledger in the memory database, on a connection of its own.
+struct UsageLedger(Mutex<Memory>);
+
+impl Ledger for UsageLedger {
+    fn record(
+        &self,
+        day: &str,
+        model: &str,
+        prompt: u64,
+        completion: u64,
+        cost: f64,
+    ) -> Result<(), String> {
+        let mut memory = self
+            .0
+            .lock()
+            .map_err(|_| "the ledger lock is poisoned".to_owned())?;
+        memory
+            .record_usage(day, model, prompt, completion, cost)
+            .map_err(|e| e.to_string())
+    }
+
+    fn day_totals(&self, day: &str) -> Result<DayTotals, String> {
+        let memory = self
+            .0
+            .lock()
+            .map_err(|_| "the ledger lock is poisoned".to_owned())?;
+        let rows = memory.usage_on(day).map_err(|e| e.to_string())?;
+        let mut totals = DayTotals::default();
+        for r in rows {
+            totals.tokens += r.prompt_tokens + r.completion_tokens;
+            totals.cost_usd += r.cost_usd;
+            totals.calls += r.calls;
+            let model = ModelTotals {
+                prompt_tokens: r.prompt_tokens,
+                completion_tokens: r.completion_tokens,
+                cost_usd: r.cost_usd,
+                calls: r.calls,
+            };
+            totals.by_model.insert(r.model, model);
+        }
+        Ok(totals)
     }
 }
 

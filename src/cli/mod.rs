@@ -53,8 +53,12 @@ const EXIT_HELP: &str = "Exit codes: 0 ok, 1 runtime failure, 2 usage or config 
 enum Command {
     /// Print the version, build facts and (with --json) the hub's identity
     Version,
-    /// Check that the hub can work: config, data folder, disk, database, API key
-    Health,
+    /// Check that the hub can work: config, data folder, disk, database, API key, model endpoint
+    Health {
+        /// Also ask the fast model to "Say OK" (costs a few tokens)
+        #[arg(long)]
+        llm: bool,
+    },
     /// Check or show the config
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -105,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Version => version(&cli, &opts),
-        Command::Health => health(&cli, &opts),
+        Command::Health { llm } => health(&cli, &opts, llm),
         Command::Config(ConfigCommand::Check { print }) => config_check(&cli, &opts, print),
         Command::Memory(cmd) => {
             let app = App::start(&opts, cli.log_level.as_deref())?;
@@ -140,13 +144,20 @@ fn version(cli: &Cli, opts: &LoadOptions) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn health(cli: &Cli, opts: &LoadOptions) -> anyhow::Result<ExitCode> {
+fn health(cli: &Cli, opts: &LoadOptions, say_ok: bool) -> anyhow::Result<ExitCode> {
     let loaded = App::start(opts, cli.log_level.as_deref());
-    let report = match &loaded {
+    let mut report = match &loaded {
         Ok(app) => health::run(Ok(app.config()), &app::memory_settings(app.config())),
-        Err(e) => health::run(Err(e.to_string()), &Default::default()),
+        Err(e) => health::run(Err(format!("{e:#}")), &Default::default()),
     };
     if let Ok(app) = &loaded {
+        match app.llm() {
+            Ok(llm) => {
+                let url = &app.config().settings().openai.base_url;
+                health::check_llm(&mut report, &llm, url, say_ok);
+            }
+            Err(e) => report.push("llm", health::Status::Fail, format!("{e:#}")),
+        }
         let stats = app.memory().and_then(|m| Ok(m.stats()?)).ok();
         let _ = Identity::new(app.config(), stats).write_to(app.config().data_dir());
     }

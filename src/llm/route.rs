@@ -177,13 +177,18 @@ impl Llm {
     }
 
     /// The cloud's model list: proves the endpoint is reachable and the key accepted.
+    /// One attempt, no retries: a health check wants the state now, quickly.
     pub fn models(&self, timeout: Duration) -> Result<Vec<String>, LlmError> {
         let i = &self.inner;
         if i.cloud.key.is_none() {
             return Err(LlmError::KeyMissing);
         }
         let label = i.cloud.label(MODELS);
-        let (ids, _) = attempt::run(&i.env, &i.policy, &i.breakers, &i.cloud, MODELS, |_| {
+        let once = RetryPolicy {
+            max_retries: 0,
+            ..i.policy.clone()
+        };
+        let (ids, _) = attempt::run(&i.env, &once, &i.breakers, &i.cloud, MODELS, |_| {
             let call = Call {
                 endpoint: &i.cloud,
                 path: MODELS,

@@ -5,9 +5,13 @@
 
 use std::path::Path;
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::llm::wire::{ChatMessage, ChatRequest};
+use crate::llm::{Llm, LlmError, Role};
 use crate::memory::{self, Memory};
 
 /// Free space under which the data folder is a warning.
@@ -48,7 +52,8 @@ pub struct Report {
 }
 
 impl Report {
-    fn push(&mut self, name: &'static str, status: Status, detail: impl Into<String>) {
+    /// Adds a check's outcome.
+    pub fn push(&mut self, name: &'static str, status: Status, detail: impl Into<String>) {
         self.status = self.status.max(status);
         self.checks.push(Check {
             name,
@@ -118,6 +123,55 @@ fn describe(source: &crate::config::SecretSource) -> String {
     match source {
         crate::config::SecretSource::Env(v) => format!("set from {v}"),
         crate::config::SecretSource::File(f) => format!("set from file {f}"),
+    }
+}
+
+/// How long the endpoint check waits for `/models`.
+const LLM_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Adds the model checks: the endpoint answers `/models` (free), and with `say_ok` the fast
+/// model answers "Say OK" (costs a few tokens). Unreachable is a warning (the hub works
+/// offline); a rejected key is a failure (only a person can fix it).
+pub fn check_llm(report: &mut Report, llm: &Llm, base_url: &str, say_ok: bool) {
+    match llm.models(LLM_CHECK_TIMEOUT) {
+        Ok(ids) => report.push(
+            "llm",
+            Status::Ok,
+            format!("{base_url} answers: {} models", ids.len()),
+        ),
+        Err(LlmError::KeyMissing) => {}
+        Err(e @ (LlmError::KeyRejected { .. } | LlmError::QuotaExhausted { .. })) => {
+            report.push("llm", Status::Fail, e.to_string())
+        }
+        Err(e) => report.push(
+            "llm",
+            Status::Warn,
+            format!("{e}; the hub works without the model"),
+        ),
+    }
+    if !say_ok {
+        return;
+    }
+    let request = ChatRequest::new(vec![ChatMessage::user("Say OK")]);
+    match llm.chat(Role::Fast, &request) {
+        Ok(a) => {
+            let text = a.response.text.unwrap_or_default();
+            let status = if text.to_uppercase().contains("OK") {
+                Status::Ok
+            } else {
+                Status::Warn
+            };
+            let u = a.response.usage;
+            report.push(
+                "llm_reply",
+                status,
+                format!(
+                    "{} said {text:?} ({} tokens, ${:.6}, {} attempt(s))",
+                    a.response.model, u.total_tokens, a.cost_usd, a.attempts
+                ),
+            );
+        }
+        Err(e) => report.push("llm_reply", Status::Fail, e.to_string()),
     }
 }
 

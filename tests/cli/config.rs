@@ -142,13 +142,26 @@ fn health_on_a_fresh_machine_warns_about_the_key_and_exits_0() {
         .unwrap();
     assert_eq!(api["status"], "warn");
     assert!(hub.data().join("mirai_identity.json").exists());
+    assert!(
+        !v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "llm"),
+        "without a key no model endpoint is called: {v}"
+    );
+    // With a key (and a stand-in endpoint on this machine) every check is ok.
+    let server = super::openai::OpenAiServer::start();
+    server.push(super::openai::Reply::models(&["gpt-4o"]));
     let run = hub
         .cmd(&["health"])
         .env("OPENAI_API_KEY", "sk-abcdefghijklmnopqrstu")
+        .env("OPENAI_BASE_URL", server.base_url())
         .output()
         .unwrap();
-    assert!(run.status.success());
-    assert!(String::from_utf8_lossy(&run.stdout).contains("healthy\n"));
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}");
+    assert!(out.ends_with("healthy\n"), "{out}");
 }
 
 #[test]

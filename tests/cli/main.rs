@@ -2,7 +2,10 @@
 
 mod config;
 mod durability;
+mod health;
 mod memory;
+#[path = "../support/openai.rs"]
+mod openai;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -42,6 +45,9 @@ impl Hub {
             .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            // Test traffic stays on this machine: a model endpoint nobody listens on, unless
+            // a test points it at its stand-in server.
+            .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
             .stdin(Stdio::null());
         // Keep coverage instrumentation working when the suite runs under cargo-llvm-cov.
         for (key, value) in std::env::vars_os() {

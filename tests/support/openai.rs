@@ -21,8 +21,12 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
 
+// Explicit paths, so the module loads the same from `tests/*.rs` and `tests/cli/main.rs`.
+#[path = "openai/http.rs"]
 mod http;
+#[path = "openai/reply.rs"]
 mod reply;
+#[path = "openai/send.rs"]
 mod send;
 
 pub use reply::{MODEL, Reply};
