@@ -406,3 +406,35 @@ fn models_lists_ids_and_needs_a_key() {
         Err(LlmError::KeyMissing)
     ));
 }
+
+#[test]
+fn organization_and_project_headers_are_sent_when_configured() {
+    let server = OpenAiServer::start();
+    let h = Harness::new(
+        &server.base_url(),
+        "  organization: org-home\n  project: proj-hub\n",
+    );
+    h.llm.chat(Role::Fast, &ask("hi")).unwrap();
+    let sent = &server.requests()[0];
+    assert_eq!(sent.header("openai-organization"), Some("org-home"));
+    assert_eq!(sent.header("openai-project"), Some("proj-hub"));
+    let plain = Harness::new(&server.base_url(), "");
+    plain.llm.chat(Role::Fast, &ask("hi")).unwrap();
+    assert!(server.requests()[1].header("openai-organization").is_none());
+}
+
+#[test]
+fn the_daily_cost_cap_refuses_once_spent() {
+    let server = OpenAiServer::start();
+    // gpt-4o at $2.50/$10 per million: one reply of the stand-in costs about $0.000035.
+    let h = Harness::new(
+        &server.base_url(),
+        "  budget:\n    daily_cost_usd: 0.00005\n",
+    );
+    h.llm.chat(Role::Main, &ask("one")).unwrap();
+    h.llm.chat(Role::Main, &ask("two")).unwrap();
+    let e = h.llm.chat(Role::Main, &ask("three")).unwrap_err();
+    assert!(matches!(e, LlmError::Budget(_)), "{e:?}");
+    assert!(e.to_string().contains("daily_cost_usd"), "{e}");
+    assert_eq!(server.hits(), 2);
+}
