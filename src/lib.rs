@@ -8,16 +8,20 @@
 //!
 //! - [`cli`]: the command line: flags, subcommands, output, exit codes.
 //! - [`app`]: wiring: turns the command line and the config into the parts a command uses.
+//! - [`agent`]: the agent: safety gates, local intents, the cognitive loop, persona.
 //! - [`config`]: the one YAML file: defaults, validation with line and column, env overrides, secrets.
 //! - [`telemetry`]: JSON logs with rotation and redaction, health checks, build info, identity.
+//! - [`devices`]: the device registry and its back ends (the demo house).
 //! - [`llm`]: the OpenAI client: wire format, streaming, retries, circuit breaker, routing, budget.
 //! - [`memory`]: the SQLite file: schema, migrations, the memory API, search, backup and export.
 //! - [`clock`]: wall-clock time as Unix milliseconds and its RFC 3339 spelling.
 
+pub mod agent;
 pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod devices;
 pub mod llm;
 pub mod memory;
 pub mod telemetry;

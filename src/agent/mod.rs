@@ -1,0 +1,1 @@
+//! The agent: turns a request into a reply and actions.
