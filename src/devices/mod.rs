@@ -87,6 +87,18 @@ pub struct Entity {
     pub backend: String,
 }
 
+/// A room or zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Area {
+    /// Id used by entities: `kitchen`, `living_room`.
+    pub id: String,
+    /// Display name: "Kitchen".
+    pub name: String,
+    /// Other names, in any language ("кухня").
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
 /// A request to change an entity, in Home Assistant's terms: `light.turn_on` with
 /// `{"brightness_pct": 40}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,6 +183,8 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &str;
     /// Its entities as they are now.
     fn entities(&self) -> Vec<Entity>;
+    /// The areas its entities are in.
+    fn areas(&self) -> Vec<Area>;
     /// Carries out a call on one of its entities.
     fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError>;
 }
@@ -207,6 +221,15 @@ impl Registry {
             .collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all
+    }
+
+    /// Every area, by id (the first back end to name an id wins).
+    pub fn areas(&self) -> Vec<Area> {
+        let mut seen = std::collections::BTreeMap::new();
+        for area in self.backends.iter().flat_map(|b| b.areas()) {
+            seen.entry(area.id.clone()).or_insert(area);
+        }
+        seen.into_values().collect()
     }
 
     /// The entity with `id`.

@@ -1,0 +1,83 @@
+//! What every front end hands the agent, and what it gets back.
+
+use serde::Serialize;
+
+use crate::devices::ServiceCall;
+use crate::llm::wire::Usage;
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `mirai ask`.
+    Cli,
+    /// `mirai terminal`.
+    Terminal,
+    /// MQTT voice or speaker commands.
+    Voice,
+    /// The HTTP API.
+    Http,
+    /// The autonomous scheduler.
+    Autonomous,
+}
+
+/// One thing a person (or the scheduler) asked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Request {
+    /// The words.
+    pub text: String,
+    /// The front end.
+    pub source: Source,
+    /// Who asked ("alice"); preferences and confirmations are per user.
+    pub user: String,
+    /// The conversation it belongs to.
+    pub session: String,
+    /// Where the person is (a satellite's site id), if known.
+    pub site: Option<String>,
+    /// `en`, `ru`, or `None` to detect it from the words.
+    pub lang: Option<String>,
+}
+
+impl Request {
+    /// A request with the given words from `source`, for `user` in `session`.
+    pub fn new(text: impl Into<String>, source: Source, user: &str, session: &str) -> Self {
+        Request {
+            text: text.into(),
+            source,
+            user: user.to_owned(),
+            session: session.to_owned(),
+            site: None,
+            lang: None,
+        }
+    }
+}
+
+/// What was done to one entity during a turn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionReport {
+    /// The call.
+    pub call: ServiceCall,
+    /// `done`, `refused`, `failed`, `denied`, `pending_confirmation`.
+    pub outcome: String,
+    /// Details: the new state, or why not.
+    pub detail: String,
+}
+
+/// The agent's answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reply {
+    /// What to say.
+    pub text: String,
+    /// What was done (or refused) on devices.
+    pub actions: Vec<ActionReport>,
+    /// The safety gate refused the request; the category it fell in.
+    pub blocked: Option<String>,
+    /// Actions waiting for the user's "yes".
+    pub pending_confirmation: Vec<ServiceCall>,
+    /// Tokens the models used for this turn.
+    pub usage: Usage,
+    /// The session.
+    pub session: String,
+    /// How the reply was made: `local_intent`, `model`, `safety`, `confirmation`, `offline`.
+    pub via: String,
+}
