@@ -5,6 +5,7 @@
 //! `settings.rs`), then [`Config::load`] checks how keys relate, resolves paths against the data
 //! folder and loads secrets. Every key has a default, so an empty file is valid.
 
+mod agent;
 mod bounds;
 mod models;
 mod openai;
@@ -16,6 +17,9 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
+pub use agent::{
+    ActionDecision, ActionRule, Demo, Devices, EthicalFilter, Language, Persona, Tone, Verbosity,
+};
 pub use models::{ModelProfile, Models, Role};
 pub use openai::{Backoff, Budget, Fallbacks, Local, Openai, Price, RequestDefaults};
 pub use secret::{LoadedSecret, Secret, SecretSource};

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::agent::{Devices, EthicalFilter, Persona};
 use super::bounds;
 use super::openai::Openai;
 
@@ -38,6 +39,10 @@ pub struct Settings {
     pub self_evolution: SelfEvolution,
     /// The safety filter on requests and actions.
     pub ethical_filter: EthicalFilter,
+    /// How the agent speaks.
+    pub persona: Persona,
+    /// Device back ends.
+    pub devices: Devices,
     /// Front ends and background services.
     pub services: Services,
 }
@@ -55,6 +60,8 @@ impl Default for Settings {
             circuit_breaker: CircuitBreaker::default(),
             self_evolution: SelfEvolution::default(),
             ethical_filter: EthicalFilter::default(),
+            persona: Persona::default(),
+            devices: Devices::default(),
             services: Services::default(),
         }
     }
@@ -301,31 +308,6 @@ impl Default for SelfEvolution {
     }
 }
 
-/// The ethical filter.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EthicalFilter {
-    /// Check requests and actions.
-    pub enabled: bool,
-    /// Refuse when unsure instead of allowing.
-    pub strict_mode: bool,
-    /// Refuse requests for malware, weapons and the like.
-    pub block_malicious: bool,
-    /// Record every request and verdict in the audit table.
-    pub log_all_requests: bool,
-}
-
-impl Default for EthicalFilter {
-    fn default() -> Self {
-        EthicalFilter {
-            enabled: true,
-            strict_mode: false,
-            block_malicious: true,
-            log_all_requests: false,
-        }
-    }
-}
-
 /// Front ends and background services.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -344,11 +326,16 @@ pub struct Services {
 pub struct Terminal {
     /// Offer the terminal.
     pub enabled: bool,
+    /// Line history, relative to `data_dir`.
+    pub history_file: PathBuf,
 }
 
 impl Default for Terminal {
     fn default() -> Self {
-        Terminal { enabled: true }
+        Terminal {
+            enabled: true,
+            history_file: "terminal_history".into(),
+        }
     }
 }
 
