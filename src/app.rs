@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use crate::agent::Agent;
 use crate::config::{Config, ConfigError, Env, LoadOptions};
+use crate::devices::Registry;
+use crate::devices::demo::DemoHouse;
 use crate::llm::budget::{DayTotals, Ledger, ModelTotals};
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
@@ -65,6 +68,25 @@ impl App {
 }
 
 impl App {
+    /// The device registry: the demo house when `demo` (or `devices.demo.enabled`) says so.
+    pub fn registry(&self, demo: bool) -> anyhow::Result<Registry> {
+        let mut registry = Registry::new();
+        let cfg = &self.config.settings().devices.demo;
+        if demo || cfg.enabled {
+            let house = match &cfg.file {
+                Some(file) => DemoHouse::from_file(file)?,
+                None => DemoHouse::builtin(),
+            };
+            registry.add(Arc::new(house));
+        }
+        Ok(registry)
+    }
+
+    /// The agent over the registry, with its own memory connection and model client.
+    pub fn agent(&self, demo: bool) -> anyhow::Result<Agent> {
+        Ok(Agent::new(&self.config, self.memory()?, self.llm()?, self.registry(demo)?))
+    }
+
     /// The model client, recording its usage in the memory database.
     pub fn llm(&self) -> anyhow::Result<Llm> {
         let ledger = UsageLedger(Mutex::new(self.memory()?));

@@ -27,6 +27,35 @@ pub fn rfc3339_s(secs: i64) -> String {
     format!("{date}T{h:02}:{m:02}:{s:02}Z")
 }
 
+/// The local wall-clock time of a Unix-millisecond timestamp, as the system's time zone
+/// sees it: `("2026-11-25T17:03:07+03:00", "Wednesday")`.
+pub fn local_time(ms: i64) -> (String, &'static str) {
+    const WEEKDAYS: [&str; 7] = [
+        "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+    ];
+    let secs = ms.div_euclid(1000) as libc::time_t;
+    // SAFETY: localtime_r reads `secs` and writes only into `tm`, a valid out-pointer.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
+        let weekday = WEEKDAYS[(ms.div_euclid(86_400_000) + 4).rem_euclid(7) as usize];
+        return (rfc3339_s(ms.div_euclid(1000)), weekday);
+    }
+    let offset = tm.tm_gmtoff;
+    let sign = if offset < 0 { '-' } else { '+' };
+    let text = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        offset.abs() / 3600,
+        offset.abs() % 3600 / 60
+    );
+    (text, WEEKDAYS[tm.tm_wday.rem_euclid(7) as usize])
+}
+
 fn split(secs: i64) -> (String, i64, i64, i64) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -66,5 +95,13 @@ mod tests {
         // `date -u -d @1795615387` gives 2026-11-25 14:03:07 UTC.
         assert_eq!(rfc3339_ms(1_795_615_387_123), "2026-11-25T14:03:07.123Z");
         assert_eq!(rfc3339_s(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn local_time_has_an_offset_and_a_weekday() {
+        let (text, weekday) = local_time(1_795_615_387_123);
+        assert_eq!(text.len(), 25, "{text}");
+        assert!(text.starts_with("2026-11-2"), "{text}");
+        assert!(["Tuesday", "Wednesday", "Thursday"].contains(&weekday));
     }
 }

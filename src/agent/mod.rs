@@ -1,5 +1,116 @@
 //! The agent: turns a request into a reply and actions.
+//!
+//! One turn: (1) the word gate; (2) a pending confirmation answered or cancelled; (3) the
+//! local intents, fast and offline; (4) otherwise the cognitive loop with the models
+//! (`cognition`), every device action passing (5) the action gate. The turn is saved to
+//! memory: the messages, and for model turns the task with its analysis, plan, actions and
+//! reflection.
+//!
+//! # Layout
+//!
+//! - `request`: [`Request`] and [`Reply`], the same for every front end.
+//! - `persona`: the system prompt and the reply language.
+//! - `tools`: the tools the model may call.
+//! - `cognition`: analyze → plan → execute → reflect.
+//! - `turn`: one request from start to reply.
+//! - `safety`: the word gate, the action gate, confirmations.
+//! - `intents`: common home commands in English and Russian, without a model.
 
+mod cognition;
+pub mod intents;
+pub mod persona;
 mod request;
+pub mod safety;
+mod tools;
+mod turn;
+
+use std::sync::Mutex;
+use std::time::Duration;
 
 pub use request::{ActionReport, Reply, Request, Source};
+
+use crate::config::{Config, Persona};
+use crate::devices::{Registry, ServiceCall};
+use crate::llm::Llm;
+use crate::memory::Memory;
+
+/// A whole request may take this long with the models before the loop stops.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(120);
+
+/// What the action gate says about one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Gate {
+    Allow,
+    Confirm(String),
+    Deny(String),
+}
+
+/// What the tools did during one turn.
+#[derive(Debug, Default)]
+pub(crate) struct TurnLog {
+    pub(crate) actions: Vec<ActionReport>,
+    pub(crate) pending: Vec<ServiceCall>,
+    pub(crate) exhausted: bool,
+}
+
+/// Settings of the agent, from the config.
+#[derive(Debug, Clone)]
+struct Settings {
+    persona: Persona,
+    filter_enabled: bool,
+    log_all_requests: bool,
+    confirm_timeout: Duration,
+    max_iterations: u32,
+    history_limit: usize,
+}
+
+/// The agent. Cheap to share: every front end holds the same one.
+pub struct Agent {
+    memory: Mutex<Memory>,
+    llm: Llm,
+    registry: Registry,
+    intents: intents::Intents,
+    words: safety::WordGate,
+    policy: safety::ActionPolicy,
+    settings: Settings,
+}
+
+impl Agent {
+    /// An agent with its parts.
+    pub fn new(config: &Config, memory: Memory, llm: Llm, registry: Registry) -> Agent {
+        let s = config.settings();
+        let filter = &s.ethical_filter;
+        let intents = intents::Intents::new(&registry.entities(), &registry.areas());
+        Agent {
+            memory: Mutex::new(memory),
+            llm,
+            intents,
+            registry,
+            words: safety::WordGate::new(safety::word_settings(filter)),
+            policy: safety::ActionPolicy::new(safety::action_rules(filter)),
+            settings: Settings {
+                persona: s.persona.clone(),
+                filter_enabled: filter.enabled,
+                log_all_requests: filter.log_all_requests,
+                confirm_timeout: filter.confirm_timeout,
+                max_iterations: s.services.autonomous.max_iterations,
+                history_limit: s.memory.short_term.max_messages,
+            },
+        }
+    }
+
+    /// The devices it acts on.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Its memory.
+    pub fn memory(&self) -> &Mutex<Memory> {
+        &self.memory
+    }
+
+    /// The model client.
+    pub fn llm(&self) -> &Llm {
+        &self.llm
+    }
+}

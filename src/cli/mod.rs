@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 the command ran and failed (an unhealthy hub, an I/O error, a
 //! database that cannot be opened); 2 the command line or the config is wrong.
 
+mod agent;
 mod memory;
 
 use std::path::PathBuf;
@@ -47,10 +48,45 @@ struct Cli {
     command: Command,
 }
 
-const EXIT_HELP: &str = "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.";
+const EXIT_HELP: &str = "The plan's spelling works too: `mirai --mode ask \"…\"` is `mirai ask \"…\"`.\n\
+Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.";
+
+/// Rewrites the plan's `--mode NAME` (or `--mode=NAME`), given before the subcommand, into
+/// the subcommand `NAME`: `mirai --mode ask "вопрос"` runs `mirai ask "вопрос"`. An unknown
+/// mode then fails as an unknown subcommand, listing the real ones.
+fn plan_spelling(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const VALUED: [&str; 3] = ["--config", "--data-dir", "--log-level"];
+    let mut args: Vec<std::ffi::OsString> = args.collect();
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy().into_owned();
+        if arg == "--mode" && i + 1 < args.len() {
+            args.remove(i);
+            let mode = args.remove(i);
+            args.insert(1, mode);
+            break;
+        } else if let Some(mode) = arg.strip_prefix("--mode=") {
+            let mode = mode.to_owned().into();
+            args.remove(i);
+            args.insert(1, mode);
+            break;
+        } else if VALUED.contains(&arg.as_str()) {
+            i += 2;
+        } else if arg.starts_with('-') {
+            i += 1;
+        } else {
+            break; // the subcommand: anything after it is its own
+        }
+    }
+    args
+}
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Ask or tell MIRAI something and print the reply
+    Ask(agent::AskArgs),
+    /// List the devices and their state
+    Devices(agent::DevicesArgs),
     /// Print the version, build facts and (with --json) the hub's identity
     Version,
     /// Check that the hub can work: config, data folder, disk, database, API key, model endpoint
@@ -79,7 +115,7 @@ enum ConfigCommand {
 
 /// Parses the command line, runs it and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(plan_spelling(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -111,6 +147,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version => version(&cli, &opts),
         Command::Health { llm } => health(&cli, &opts, llm),
         Command::Config(ConfigCommand::Check { print }) => config_check(&cli, &opts, print),
+        Command::Ask(args) => agent::ask(&App::start(&opts, cli.log_level.as_deref())?, args, cli.json),
+        Command::Devices(args) => {
+            agent::devices(&App::start(&opts, cli.log_level.as_deref())?, args, cli.json)
+        }
         Command::Memory(cmd) => {
             let app = App::start(&opts, cli.log_level.as_deref())?;
             memory::run(&app, cmd, cli.json)

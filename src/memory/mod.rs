@@ -18,6 +18,7 @@
 //! - `export`: JSON Lines export, streamed from one snapshot; the format is documented there.
 //! - `import`: JSON Lines import, one durable commit per record.
 //! - `usage`: model tokens and cost per day and model, the ledger of the LLM budget.
+//! - `pending`: actions waiting for a person's confirmation, across processes.
 //! - `maintenance`: retention cleanup, statistics, integrity check.
 
 /// Defines a closed set of words stored as TEXT: the enum, `as_str`, `FromStr`, serde and
@@ -90,6 +91,7 @@ mod export;
 mod import;
 mod knowledge;
 mod maintenance;
+mod pending;
 mod messages;
 mod preferences;
 mod schema;

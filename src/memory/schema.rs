@@ -22,7 +22,18 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// Version 3: actions waiting for a person's confirmation.
+const V3: &str = r#"
+CREATE TABLE pending_actions (
+    user TEXT NOT NULL,
+    session TEXT NOT NULL,
+    calls TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (user, session)
+) WITHOUT ROWID;
+"#;
 
 /// Version 2: tokens and estimated cost of model calls, per UTC day and model (the budget).
 const V2: &str = r#"

@@ -1,0 +1,337 @@
+//! One request from start to reply: the gates, a pending confirmation, the local intents or
+//! the cognitive loop, and what is saved to memory.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::cognition::{self, Turn};
+use super::persona::{self, Lang};
+use super::tools::{self, ToolBox};
+use super::{Agent, Gate, Reply, Request, TurnLog, REQUEST_DEADLINE};
+use crate::devices::{Entity, ServiceCall};
+use crate::llm::LlmError;
+use crate::llm::wire::{ChatMessage, Usage};
+use crate::memory::{Memory, Role, TaskStatus, ThoughtKind};
+
+/// Devices handed to the model as context at most.
+const MAX_CONTEXT_DEVICES: usize = 30;
+/// Knowledge hits handed to the model as context.
+const MAX_CONTEXT_KNOWLEDGE: usize = 3;
+
+impl Agent {
+    /// Answers one request. Never fails: what went wrong is said in the reply.
+    pub fn handle(&self, req: &Request) -> Reply {
+        let lang = persona::reply_lang(&self.settings.persona, req.lang.as_deref(), &req.text);
+        let mut reply = Reply {
+            text: String::new(),
+            actions: Vec::new(),
+            blocked: None,
+            pending_confirmation: Vec::new(),
+            usage: Usage::default(),
+            session: req.session.clone(),
+            via: String::new(),
+        };
+        let history = self.prepare(req);
+        if let Some(category) = self.screen(req) {
+            reply.blocked = Some(category);
+            reply.text = lang.pick(
+                "I can't help with that.",
+                "С этим я помочь не могу.",
+            ).to_owned();
+            reply.via = "safety".into();
+        } else if !self.confirmation(req, lang, &mut reply) {
+            match self.intents.parse(&req.text) {
+                Some(intent) => self.local(intent, req, &mut reply),
+                None => self.think(req, lang, history, &mut reply),
+            }
+        }
+        self.finish(req, &reply);
+        reply
+    }
+
+    /// Makes sure the session exists and reads its recent messages (before this one).
+    fn prepare(&self, req: &Request) -> Vec<ChatMessage> {
+        self.with_memory(|m| {
+            m.ensure_session(&req.session, &req.user, source_name(req))?;
+            m.get_session_history(&req.session, Some(self.settings.history_limit))
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| match m.role {
+            Role::User => Some(ChatMessage::user(m.content)),
+            Role::Assistant => Some(ChatMessage::assistant(m.content)),
+            _ => None,
+        })
+        .collect()
+    }
+
+    /// The word gate: the blocked category, if any. Refusals are always audited.
+    fn screen(&self, req: &Request) -> Option<String> {
+        if !self.settings.filter_enabled {
+            return None;
+        }
+        match self.words.check(&req.text) {
+            super::safety::Verdict::Block { category, matched } => {
+                self.audit(req, "block", Some(&category), &matched);
+                Some(category)
+            }
+            super::safety::Verdict::Allow => {
+                if self.settings.log_all_requests {
+                    self.audit(req, "allow", None, "");
+                }
+                None
+            }
+        }
+    }
+
+    /// A pending confirmation: "yes" runs it, anything else cancels it. True when the
+    /// request was only that answer.
+    fn confirmation(&self, req: &Request, lang: Lang, reply: &mut Reply) -> bool {
+        let Some(calls) = self.take_pending(req) else { return false };
+        let names: Vec<String> = calls.iter().map(|c| self.name_of(&c.entity_id)).collect();
+        if super::safety::is_yes(&req.text) {
+            let mut log = TurnLog::default();
+            for call in &calls {
+                tools::act(&self.registry, &Gate::Allow, call, &mut log);
+                self.audit(req, "confirmed", None, &format!("{} {}", call.entity_id, call.service));
+            }
+            reply.text = self.describe_actions(&log, lang);
+            reply.actions = log.actions;
+            reply.via = "confirmation".into();
+            return true;
+        }
+        self.audit(req, "cancelled", None, &names.join(", "));
+        if super::safety::is_no(&req.text) {
+            reply.text = format!("{} {}.", lang.pick("Cancelled:", "Отменено:"), names.join(", "));
+            reply.via = "confirmation".into();
+            return true;
+        }
+        false
+    }
+
+    /// The fast path: a command understood without a model.
+    fn local(&self, intent: super::intents::Intent, req: &Request, reply: &mut Reply) {
+        let mut log = TurnLog::default();
+        for call in intent.calls() {
+            let gate = self.gate_for(call);
+            tools::act(&self.registry, &gate, call, &mut log);
+        }
+        let entities = self.registry.entities();
+        reply.text = super::intents::say(&intent, &log.actions, &entities);
+        self.hold_pending(req, &log);
+        reply.pending_confirmation = log.pending;
+        reply.actions = log.actions;
+        reply.via = "local_intent".into();
+    }
+
+    /// The cognitive loop with the models.
+    fn think(&self, req: &Request, lang: Lang, history: Vec<ChatMessage>, reply: &mut Reply) {
+        let task = self.with_memory(|m| m.save_task(Some(&req.session), &req.text)).ok();
+        let (system, context) = self.context_for(req, lang);
+        let gate = |e: &Entity, c: &ServiceCall| self.gate(e, c);
+        let turn = Turn {
+            llm: &self.llm,
+            tools: ToolBox { registry: &self.registry, memory: &self.memory, gate: &gate, user: &req.user },
+            system,
+            context,
+            history,
+            max_iterations: self.settings.max_iterations,
+            deadline: Instant::now() + REQUEST_DEADLINE,
+        };
+        let mut log = TurnLog::default();
+        match turn.run(&req.text, &mut log) {
+            Ok(thought) => {
+                let (text, reflection) = cognition::reflect(&thought.text, &log, lang);
+                self.save_thoughts(task, &thought.analysis, thought.plan.as_deref(), &log, &reflection);
+                self.finish_task(task, TaskStatus::Done, &text);
+                reply.text = text;
+                reply.usage = thought.usage;
+                reply.via = "model".into();
+            }
+            Err(e) => {
+                self.finish_task(task, TaskStatus::Failed, &e.to_string());
+                reply.text = offline_text(&e, lang, &log);
+                reply.via = "offline".into();
+            }
+        }
+        self.hold_pending(req, &log);
+        reply.pending_confirmation = log.pending;
+        reply.actions = log.actions;
+    }
+
+    /// The system prompt and the context data for a model turn.
+    fn context_for(&self, req: &Request, lang: Lang) -> (String, Value) {
+        let prefs = self.with_memory(|m| m.get_preferences(&req.user)).unwrap_or_default();
+        let tone = prefs
+            .get("tone")
+            .and_then(|t| persona::tone_from_preference(t))
+            .unwrap_or(self.settings.persona.tone);
+        let knowledge = self
+            .with_memory(|m| m.search_knowledge(&req.text, MAX_CONTEXT_KNOWLEDGE))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| serde_json::json!({"topic": h.topic, "content": h.content}))
+            .collect();
+        let devices = relevant_devices(&self.registry.entities(), &req.text);
+        let system = persona::system_prompt(&self.settings.persona, tone, lang);
+        (system, cognition::context(&req.user, &prefs, knowledge, devices))
+    }
+
+    /// Saves the exchange; what the user is told is committed before they are told it.
+    fn finish(&self, req: &Request, reply: &Reply) {
+        let saved = self.with_memory(|m| {
+            m.save_message(&req.session, Role::User, &req.text)?;
+            if !reply.text.is_empty() {
+                m.save_message(&req.session, Role::Assistant, &reply.text)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = saved {
+            tracing::error!(cause = %e, session = %req.session, "cannot save the conversation");
+        }
+    }
+
+    fn save_thoughts(&self, task: Option<i64>, analysis: &str, plan: Option<&str>, log: &TurnLog, reflection: &str) {
+        let Some(task) = task else { return };
+        let actions: Vec<String> = log
+            .actions
+            .iter()
+            .map(|a| format!("{} {} → {}: {}", a.call.entity_id, a.call.service, a.outcome, a.detail))
+            .collect();
+        let steps = [
+            (ThoughtKind::Analysis, Some(analysis.to_owned())),
+            (ThoughtKind::Plan, plan.map(str::to_owned)),
+            (ThoughtKind::Action, (!actions.is_empty()).then(|| actions.join("\n"))),
+            (ThoughtKind::Reflection, Some(reflection.to_owned())),
+        ];
+        for (kind, content) in steps {
+            if let Some(content) = content {
+                let _ = self.with_memory(|m| m.add_thought(task, kind, &content));
+            }
+        }
+    }
+
+    fn finish_task(&self, task: Option<i64>, status: TaskStatus, result: &str) {
+        if let Some(task) = task {
+            let _ = self.with_memory(|m| m.update_task(task, status, Some(result)));
+        }
+    }
+
+    /// The action gate for a call (the entity looked up in the registry).
+    fn gate_for(&self, call: &ServiceCall) -> Gate {
+        match self.registry.entity(&call.entity_id) {
+            Some(e) => self.gate(&e, call),
+            None => Gate::Allow,
+        }
+    }
+
+    /// The action gate, and its verdict audited when it is not a plain yes.
+    fn gate(&self, entity: &Entity, call: &ServiceCall) -> Gate {
+        if !self.settings.filter_enabled {
+            return Gate::Allow;
+        }
+        super::safety::gate(&self.policy, entity, call)
+    }
+
+    /// Keeps the calls that wait for a "yes".
+    fn hold_pending(&self, req: &Request, log: &TurnLog) {
+        if log.pending.is_empty() {
+            return;
+        }
+        let calls = serde_json::to_string(&log.pending).unwrap_or_default();
+        let expires = crate::clock::now_ms() + self.settings.confirm_timeout.as_millis() as i64;
+        for call in &log.pending {
+            self.audit(req, "confirm", None, &format!("{} {}", call.entity_id, call.service));
+        }
+        let _ = self.with_memory(|m| m.set_pending(&req.user, &req.session, &calls, expires));
+    }
+
+    /// What waited for this user and session, if it has not expired.
+    fn take_pending(&self, req: &Request) -> Option<Vec<ServiceCall>> {
+        let (calls, expires) = self.with_memory(|m| m.take_pending(&req.user, &req.session)).ok()??;
+        if expires < crate::clock::now_ms() {
+            self.audit(req, "cancelled", None, "expired");
+            return None;
+        }
+        serde_json::from_str(&calls).ok()
+    }
+
+    fn describe_actions(&self, log: &TurnLog, lang: Lang) -> String {
+        let lines: Vec<String> = log
+            .actions
+            .iter()
+            .map(|a| {
+                let name = self.name_of(&a.call.entity_id);
+                match a.outcome.as_str() {
+                    "done" => format!("{name}: {}", a.detail),
+                    _ => format!("{name}: {} ({})", lang.pick("not done", "не выполнено"), a.detail),
+                }
+            })
+            .collect();
+        format!("{} {}.", lang.pick("Done —", "Готово —"), lines.join("; "))
+    }
+
+    fn name_of(&self, entity_id: &str) -> String {
+        self.registry.entity(entity_id).map_or_else(|| entity_id.to_owned(), |e| e.name)
+    }
+
+    fn audit(&self, req: &Request, verdict: &str, category: Option<&str>, detail: &str) {
+        let entry = crate::memory::AuditEntry::new(req, verdict, category, detail);
+        if let Err(e) = self.with_memory(|m| m.audit(&entry)) {
+            tracing::error!(cause = %e, verdict, "cannot write the audit log");
+        }
+    }
+
+    fn with_memory<T>(&self, f: impl FnOnce(&mut Memory) -> Result<T, crate::memory::MemoryError>) -> Result<T, crate::memory::MemoryError> {
+        let mut memory = self.memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut memory)
+    }
+}
+
+fn source_name(req: &Request) -> &'static str {
+    match req.source {
+        super::Source::Cli => "cli",
+        super::Source::Terminal => "terminal",
+        super::Source::Voice => "voice",
+        super::Source::Http => "http",
+        super::Source::Autonomous => "autonomous",
+    }
+}
+
+/// Entities whose name, aliases, area or id share a word stem with the request; all of
+/// them (bounded) when none do.
+fn relevant_devices(entities: &[Entity], text: &str) -> Vec<Value> {
+    let stems: Vec<String> = text
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .map(|w| w.chars().take(4).collect())
+        .collect();
+    let hit = |e: &&Entity| {
+        let hay = format!("{} {} {} {}", e.id, e.name, e.aliases.join(" "), e.area.as_deref().unwrap_or("")).to_lowercase();
+        stems.iter().any(|s| hay.contains(s.as_str()))
+    };
+    let matched: Vec<&Entity> = entities.iter().filter(hit).collect();
+    let chosen: Vec<&Entity> = if matched.is_empty() { entities.iter().collect() } else { matched };
+    chosen.into_iter().take(MAX_CONTEXT_DEVICES).map(tools::describe).collect()
+}
+
+/// What to say when the models cannot be used.
+fn offline_text(e: &LlmError, lang: Lang, log: &TurnLog) -> String {
+    let done = log.actions.iter().filter(|a| a.outcome == "done").count();
+    let head = match lang {
+        Lang::En => format!("I can't think this through right now: {e}."),
+        Lang::Ru => format!("Сейчас я не могу это обдумать: {e}."),
+    };
+    let tail = lang.pick(
+        " Device commands like “turn on the kitchen light” still work.",
+        " Команды вроде «включи свет на кухне» по-прежнему работают.",
+    );
+    let partial = if done > 0 {
+        lang.pick(" Some actions were done before that.", " Часть действий успела выполниться.")
+    } else {
+        ""
+    };
+    format!("{head}{partial}{tail}")
+}

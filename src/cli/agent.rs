@@ -1,0 +1,112 @@
+//! `mirai ask` and `mirai devices`: the agent and the house from a shell.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+use serde_json::json;
+
+use super::emit;
+use crate::agent::{Reply, Request, Source};
+use crate::app::App;
+
+/// The session `mirai ask` uses unless told otherwise, so that a "yes" in a second call
+/// confirms what the first one asked.
+const ASK_SESSION: &str = "cli";
+
+#[derive(Debug, Args)]
+pub(super) struct AskArgs {
+    /// What to ask or tell
+    text: String,
+    /// Conversation session
+    #[arg(long, default_value = ASK_SESSION)]
+    session: String,
+    /// Who is asking [default: $USER, else "owner"]
+    #[arg(long)]
+    user: Option<String>,
+    /// Use the simulated demo house
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct DevicesArgs {
+    /// Use the simulated demo house
+    #[arg(long)]
+    demo: bool,
+}
+
+/// The user of this shell.
+pub(super) fn shell_user(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "owner".into())
+}
+
+pub(super) fn ask(app: &App, args: AskArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let agent = app.agent(args.demo)?;
+    let user = shell_user(args.user);
+    let request = Request::new(args.text, Source::Cli, &user, &args.session);
+    let reply = agent.handle(&request);
+    emit(json, &reply_json(&reply), || reply_text(&reply))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `--json` shape of a reply.
+pub(super) fn reply_json(reply: &Reply) -> serde_json::Value {
+    let actions: Vec<_> = reply
+        .actions
+        .iter()
+        .map(|a| {
+            json!({"entity": a.call.entity_id, "service": a.call.service, "data": a.call.data,
+                   "outcome": a.outcome, "detail": a.detail})
+        })
+        .collect();
+    json!({
+        "reply": reply.text, "actions": actions, "blocked": reply.blocked,
+        "pending_confirmation": reply.pending_confirmation, "usage": reply.usage,
+        "session": reply.session, "via": reply.via,
+    })
+}
+
+/// A reply for people: the words, then what was done.
+pub(super) fn reply_text(reply: &Reply) -> String {
+    let mut out = format!("{}\n", reply.text);
+    for a in &reply.actions {
+        let mark = match a.outcome.as_str() {
+            "done" => "✓",
+            "pending_confirmation" => "?",
+            _ => "✗",
+        };
+        out.push_str(&format!("  {mark} {} {}: {}\n", a.call.entity_id, a.call.service, a.detail));
+    }
+    if !reply.pending_confirmation.is_empty() {
+        out.push_str("  (say yes to confirm, e.g. `mirai ask yes`)\n");
+    }
+    out
+}
+
+pub(super) fn devices(app: &App, args: DevicesArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let registry = app.registry(args.demo)?;
+    let entities = registry.entities();
+    #[derive(Serialize)]
+    struct Listing<'a> {
+        areas: Vec<crate::devices::Area>,
+        entities: &'a [crate::devices::Entity],
+    }
+    let listing = Listing { areas: registry.areas(), entities: &entities };
+    emit(json, &listing, || {
+        if entities.is_empty() {
+            return "no devices: configure a back end, or try --demo\n".into();
+        }
+        entities
+            .iter()
+            .map(|e| {
+                let area = e.area.as_deref().unwrap_or("-");
+                format!("{:<34} {:<24} {:<12} {}\n", e.id, e.name, area, e.state)
+            })
+            .collect()
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
