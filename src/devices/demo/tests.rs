@@ -4,59 +4,65 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::devices::{Domain, Registry};
+use crate::devices::Registry;
 
-/// The shared spec's entities: id, area, device class, state.
-const SPEC: &[(&str, &str, Option<&str>, &str)] = &[
-    ("light.kitchen", "kitchen", None, "off"),
-    ("light.living_room", "living_room", None, "on"),
-    ("light.bedroom", "bedroom", None, "off"),
-    ("light.hallway", "hallway", None, "off"),
-    ("switch.coffee_maker", "kitchen", None, "off"),
-    ("fan.bedroom", "bedroom", None, "off"),
-    ("climate.thermostat", "living_room", None, "heat"),
-    (
-        "sensor.kitchen_temperature",
-        "kitchen",
-        Some("temperature"),
-        "22.4",
-    ),
-    (
-        "sensor.bedroom_temperature",
-        "bedroom",
-        Some("temperature"),
-        "19.8",
-    ),
-    (
-        "sensor.outdoor_temperature",
-        "outside",
-        Some("temperature"),
-        "3.5",
-    ),
-    (
-        "sensor.living_room_humidity",
-        "living_room",
-        Some("humidity"),
-        "45",
-    ),
-    ("binary_sensor.front_door", "hallway", Some("door"), "off"),
-    (
-        "binary_sensor.hallway_motion",
-        "hallway",
-        Some("motion"),
-        "off",
-    ),
-    ("lock.front_door", "hallway", None, "locked"),
-    ("cover.garage_door", "garage", Some("garage"), "closed"),
-    (
-        "cover.living_room_blinds",
-        "living_room",
-        Some("blind"),
-        "open",
-    ),
-    ("media_player.living_room_tv", "living_room", None, "off"),
-    ("scene.movie_night", "living_room", None, "scening"),
-    ("alarm_control_panel.home", "hallway", None, "disarmed"),
+/// One entity of the shared spec (the local-intent parser is tested against the same house).
+struct Spec {
+    id: &'static str,
+    name: &'static str,
+    aliases: &'static [&'static str],
+    area: &'static str,
+    class: Option<&'static str>,
+    state: &'static str,
+}
+
+const fn spec(
+    id: &'static str,
+    name: &'static str,
+    aliases: &'static [&'static str],
+    (area, class, state): (&'static str, Option<&'static str>, &'static str),
+) -> Spec {
+    Spec {
+        id,
+        name,
+        aliases,
+        area,
+        class,
+        state,
+    }
+}
+
+#[rustfmt::skip]
+const SPEC: &[Spec] = &[
+    spec("light.kitchen", "Kitchen light", &["kitchen lights", "свет на кухне", "кухонный свет"], ("kitchen", None, "off")),
+    spec("light.living_room", "Living room lamp", &["living room light", "лампа в гостиной", "свет в гостиной"], ("living_room", None, "on")),
+    spec("light.bedroom", "Bedroom light", &["свет в спальне"], ("bedroom", None, "off")),
+    spec("light.hallway", "Hallway light", &["hall light", "свет в коридоре"], ("hallway", None, "off")),
+    spec("switch.coffee_maker", "Coffee maker", &["кофеварка", "coffee machine"], ("kitchen", None, "off")),
+    spec("fan.bedroom", "Bedroom fan", &["вентилятор в спальне", "вентилятор"], ("bedroom", None, "off")),
+    spec("climate.thermostat", "Thermostat", &["термостат", "heating", "отопление"], ("living_room", None, "heat")),
+    spec("sensor.kitchen_temperature", "Kitchen temperature", &["температура на кухне"], ("kitchen", Some("temperature"), "22.4")),
+    spec("sensor.bedroom_temperature", "Bedroom temperature", &["температура в спальне"], ("bedroom", Some("temperature"), "19.8")),
+    spec("sensor.outdoor_temperature", "Outdoor temperature", &["outside temperature", "температура на улице"], ("outside", Some("temperature"), "3.5")),
+    spec("sensor.living_room_humidity", "Living room humidity", &["влажность в гостиной"], ("living_room", Some("humidity"), "45")),
+    spec("binary_sensor.front_door", "Front door sensor", &[], ("hallway", Some("door"), "off")),
+    spec("binary_sensor.hallway_motion", "Hallway motion", &["движение в коридоре"], ("hallway", Some("motion"), "off")),
+    spec("lock.front_door", "Front door lock", &["front door", "замок", "входная дверь", "замок входной двери"], ("hallway", None, "locked")),
+    spec("cover.garage_door", "Garage door", &["garage", "гараж", "гаражные ворота", "ворота гаража"], ("garage", Some("garage"), "closed")),
+    spec("cover.living_room_blinds", "Living room blinds", &["blinds", "жалюзи", "шторы", "жалюзи в гостиной"], ("living_room", Some("blind"), "open")),
+    spec("media_player.living_room_tv", "Living room TV", &["TV", "телевизор", "телик"], ("living_room", None, "off")),
+    spec("scene.movie_night", "Movie night", &["кино", "режим кино"], ("living_room", None, "scening")),
+    spec("alarm_control_panel.home", "Home alarm", &["alarm", "сигнализация", "охрана"], ("hallway", None, "disarmed")),
+];
+
+/// The shared spec's areas: id, name, aliases.
+const AREAS: &[(&str, &str, &[&str])] = &[
+    ("kitchen", "Kitchen", &["кухня"]),
+    ("living_room", "Living room", &["гостиная", "lounge"]),
+    ("bedroom", "Bedroom", &["спальня"]),
+    ("hallway", "Hallway", &["hall", "коридор", "прихожая"]),
+    ("garage", "Garage", &["гараж"]),
+    ("outside", "Outside", &["outdoors", "улица"]),
 ];
 
 fn entity(house: &DemoHouse, id: &str) -> Entity {
@@ -71,40 +77,40 @@ fn call(house: &DemoHouse, c: ServiceCall) -> Outcome {
 #[test]
 fn the_builtin_house_has_every_entity_of_the_spec_in_its_area() {
     let house = DemoHouse::builtin();
-    let entities = house.entities();
-    assert_eq!(entities.len(), SPEC.len());
-    for &(id, area, class, state) in SPEC {
-        let e = entity(&house, id);
-        assert_eq!(e.area.as_deref(), Some(area), "{id}");
-        assert_eq!(e.device_class.as_deref(), class, "{id}");
-        assert_eq!(e.state, state, "{id}");
-        assert_eq!(e.backend, "demo", "{id}");
+    assert_eq!(house.entities().len(), SPEC.len());
+    for want in SPEC {
+        let e = entity(&house, want.id);
+        assert_eq!(e.name, want.name, "{}", want.id);
+        assert_eq!(e.aliases, want.aliases, "{}", want.id);
+        assert_eq!(e.area.as_deref(), Some(want.area), "{}", want.id);
+        assert_eq!(e.domain.as_str(), want.id.split('.').next().unwrap());
+        assert_eq!(e.device_class.as_deref(), want.class, "{}", want.id);
+        assert_eq!(e.state, want.state, "{}", want.id);
+        assert_eq!(e.backend, "demo", "{}", want.id);
     }
-    let areas: Vec<String> = house.areas().into_iter().map(|a| a.id).collect();
-    let want = [
-        "kitchen",
-        "living_room",
-        "bedroom",
-        "hallway",
-        "garage",
-        "outside",
-    ];
-    assert_eq!(areas, want);
+    let areas = house.areas();
+    assert_eq!(areas.len(), AREAS.len());
+    for (area, &(id, name, aliases)) in areas.iter().zip(AREAS) {
+        assert_eq!((area.id.as_str(), area.name.as_str()), (id, name));
+        assert_eq!(area.aliases, aliases, "{id}");
+    }
 }
 
 #[test]
-fn the_builtin_house_has_the_specs_names_aliases_and_attributes() {
+fn the_builtin_house_has_the_specs_attributes() {
     let house = DemoHouse::builtin();
-    let kitchen = entity(&house, "light.kitchen");
-    assert_eq!(kitchen.name, "Kitchen light");
-    assert_eq!(
-        kitchen.aliases,
-        ["kitchen lights", "свет на кухне", "кухонный свет"]
-    );
-    assert_eq!(
-        entity(&house, "light.living_room").attributes["brightness"],
-        180
-    );
+    for (id, brightness) in [
+        ("light.kitchen", 0),
+        ("light.living_room", 180),
+        ("light.bedroom", 0),
+        ("light.hallway", 0),
+    ] {
+        assert_eq!(
+            entity(&house, id).attributes["brightness"],
+            brightness,
+            "{id}"
+        );
+    }
     let t = entity(&house, "climate.thermostat");
     assert_eq!(t.attributes["temperature"], 21);
     assert_eq!(t.attributes["current_temperature"], 20.5);
@@ -113,29 +119,34 @@ fn the_builtin_house_has_the_specs_names_aliases_and_attributes() {
         t.attributes["hvac_modes"],
         serde_json::json!(["off", "heat", "cool", "auto"])
     );
+    for id in [
+        "sensor.kitchen_temperature",
+        "sensor.bedroom_temperature",
+        "sensor.outdoor_temperature",
+    ] {
+        assert_eq!(
+            entity(&house, id).attributes["unit_of_measurement"],
+            "°C",
+            "{id}"
+        );
+    }
     let humidity = entity(&house, "sensor.living_room_humidity");
     assert_eq!(humidity.attributes["unit_of_measurement"], "%");
+    assert_eq!(
+        entity(&house, "cover.garage_door").attributes["current_position"],
+        0
+    );
     assert_eq!(
         entity(&house, "cover.living_room_blinds").attributes["current_position"],
         100
     );
+    // The jammed-lock refusal is for users' houses and tests, never the built-in one.
     assert!(
-        entity(&house, "binary_sensor.front_door")
-            .aliases
-            .is_empty()
+        house
+            .entities()
+            .iter()
+            .all(|e| !e.attributes.contains_key("jammed"))
     );
-    let tv = entity(&house, "media_player.living_room_tv");
-    assert_eq!(
-        (tv.domain, tv.aliases[0].as_str()),
-        (Domain::MediaPlayer, "TV")
-    );
-    let hallway = house
-        .areas()
-        .into_iter()
-        .find(|a| a.id == "hallway")
-        .unwrap();
-    assert_eq!(hallway.name, "Hallway");
-    assert_eq!(hallway.aliases, ["hall", "коридор", "прихожая"]);
 }
 
 #[test]
