@@ -119,21 +119,8 @@ impl Checker<'_> {
             let what = format!("entity `{}`", spec.id);
             Err(self.error(self.layout.entity_key(i, key), what, message))
         };
-        let domain = spec.domain.as_str();
-        match spec.id.split_once('.') {
-            Some((d, object)) if d == domain && is_slug(object) => {}
-            Some((d, _)) if d != domain => {
-                return refuse(
-                    "id",
-                    format!("the id's domain `{d}` is not its domain `{domain}`"),
-                );
-            }
-            _ => {
-                return refuse(
-                    "id",
-                    format!("an id is `{domain}.object_id` (lower-case, digits, `_`)"),
-                );
-            }
+        if let Some(message) = id_problem(spec) {
+            return refuse("id", message);
         }
         if let Some(&first) = first_at.get(spec.id.as_str()) {
             return refuse(
@@ -160,6 +147,20 @@ impl Checker<'_> {
             what,
             message,
         }
+    }
+}
+
+/// What is wrong with an entity's id on its own, if anything.
+fn id_problem(spec: &EntitySpec) -> Option<String> {
+    let domain = spec.domain.as_str();
+    match spec.id.split_once('.') {
+        Some((d, object)) if d == domain && is_slug(object) => None,
+        Some((d, _)) if d != domain => Some(format!(
+            "the id's domain `{d}` is not its domain `{domain}`"
+        )),
+        _ => Some(format!(
+            "an id is `{domain}.object_id` (lower-case, digits, `_`)"
+        )),
     }
 }
 
