@@ -6,6 +6,8 @@
 //! owns some entities and carries out service calls on them. Nothing above this module knows
 //! which back end acts.
 
+pub mod demo;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -251,6 +253,8 @@ impl Registry {
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.backends.iter().map(|b| b.name()).collect();
-        f.debug_struct("Registry").field("backends", &names).finish()
+        f.debug_struct("Registry")
+            .field("backends", &names)
+            .finish()
     }
 }

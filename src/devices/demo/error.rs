@@ -1,0 +1,94 @@
+//! Why a demo house file was refused, and how serde's errors become that: placed by
+//! serde_yaml, and naming the entity when the error is inside one.
+
+use std::path::PathBuf;
+
+use super::layout::Pos;
+
+/// Why a demo house file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The file could not be read.
+    #[error("cannot read demo house {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The text is not a valid house.
+    #[error("{at}: {}{message}", if what.is_empty() { String::new() } else { format!("{what}: ") })]
+    Invalid {
+        /// `file:line:column`, or the file alone when the place is unknown.
+        at: String,
+        /// What is wrong: ``entity `light.kitchen` ``, ``area `attic` ``, or a key path.
+        what: String,
+        /// How.
+        message: String,
+    },
+}
+
+/// `file:line:column`, or the file alone when the place is unknown.
+pub(super) fn place(origin: &str, at: Option<Pos>) -> String {
+    match at {
+        Some((line, column)) => format!("{origin}:{line}:{column}"),
+        None => origin.to_owned(),
+    }
+}
+
+type PathError = serde_path_to_error::Error<serde_yaml::Error>;
+
+/// A serde error, placed by serde_yaml and naming the entity when it is inside one.
+pub(super) fn parse_error(text: &str, origin: &str, err: &PathError) -> DemoError {
+    let at = err.inner().location().map(|l| (l.line(), l.column()));
+    let path = err.path().to_string();
+    let what = entity_named_by(text, &path)
+        .map(|id| format!("entity `{id}`"))
+        .unwrap_or_else(|| if path == "." { String::new() } else { path });
+    DemoError::Invalid {
+        at: place(origin, at),
+        what,
+        message: message_of(err.inner()),
+    }
+}
+
+/// The id of the entity a key path (`entities[3].colour`) points into, if the text says it.
+fn entity_named_by(text: &str, path: &str) -> Option<String> {
+    let index: usize = path
+        .strip_prefix("entities[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()?;
+    let tree: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    Some(
+        tree.get("entities")?
+            .get(index)?
+            .get("id")?
+            .as_str()?
+            .to_owned(),
+    )
+}
+
+/// serde_yaml's message without the location and key path it adds: the error prints both
+/// itself, in the `file:line:col: what: message` form editors understand. (The config loader
+/// does the same; the two formats are separate files with separate errors.)
+fn message_of(err: &serde_yaml::Error) -> String {
+    let mut text = err.to_string();
+    if let Some(loc) = err.location() {
+        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+        if let Some(stripped) = text.strip_suffix(&suffix) {
+            text = stripped.to_owned();
+        }
+    }
+    match text.split_once(": ") {
+        Some((head, tail)) if is_key_path(head) => tail.to_owned(),
+        _ => text,
+    }
+}
+
+fn is_key_path(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+}
