@@ -1,0 +1,152 @@
+//! Agent overhead: what a turn costs beyond the model's own time, with a big memory.
+//!
+//! The memory file holds 1,000,000 messages (`MIRAI_BENCH_MESSAGES` scales it down). Two
+//! paths are timed through `Agent::handle`: a local-intent command (no model at all) and a
+//! model turn against the stand-in OpenAI server on 127.0.0.1 answering at once. The model's
+//! own time is measured the same way as in the llm bench: a bare client sending a prepared
+//! request on a kept-alive socket to the same server; a model turn here makes one call.
+//! `cargo bench --bench agent`.
+
+#[path = "../tests/support/openai.rs"]
+mod openai;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mirai::agent::{Agent, Request, Source};
+use mirai::config::{Config, Env, Origin};
+use mirai::devices::Registry;
+use mirai::devices::demo::DemoHouse;
+use mirai::llm::budget::MemoryLedger;
+use mirai::llm::{Environment, Llm};
+use mirai::memory::{Memory, NewMessage, Role, Settings};
+use openai::{OpenAiServer, Reply};
+
+const SESSIONS: usize = 1_000;
+const FILL_BATCH: usize = 10_000;
+const TURNS: usize = 2_000;
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("agent benchmark: run it with `cargo bench --bench agent`");
+        return;
+    }
+    let total: usize = std::env::var("MIRAI_BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mirai.db");
+    fill(&db, total);
+    let server = OpenAiServer::start();
+    server.set_default(Reply::chat_text("It will be sunny and mild."));
+    let agent = agent(&db, &server);
+
+    let local = time(|i| {
+        let text = if i % 2 == 0 { "turn off the kitchen light" } else { "turn on the kitchen light" };
+        let reply = agent.handle(&Request::new(text, Source::Cli, "bench", "session-7"));
+        assert_eq!(reply.via, "local_intent");
+    });
+    let model = time(|_| {
+        let reply = agent.handle(&Request::new("what will the weather be like?", Source::Cli, "bench", "session-7"));
+        assert_eq!(reply.via, "model", "{}", reply.text);
+    });
+    let floor = bare_client(&server);
+    println!("messages stored: {total}\n");
+    println!("| measure | p50 | p99 | target |\n|---|---|---|---|");
+    row("local-intent command, whole turn", &local, "p99 ≤ 1 ms");
+    row("model turn, whole (stand-in model answers at once)", &model, "—");
+    row("the model call alone (bare client, same server)", &floor, "—");
+    let over = |p| ms(pct(&model, p)) - ms(pct(&floor, p));
+    println!("| agent overhead beyond the model's time | {:.3} ms | {:.3} ms | p99 ≤ 5 ms |", over(50), over(99));
+}
+
+fn fill(db: &std::path::Path, total: usize) {
+    let mut memory = Memory::open(db, &Settings::default()).unwrap();
+    let sessions: Vec<String> = (0..SESSIONS).map(|i| format!("session-{i}")).collect();
+    for s in &sessions {
+        memory.ensure_session(s, "bench", "bench").unwrap();
+    }
+    let texts: Vec<String> = (0..FILL_BATCH).map(|i| format!("message {i} about the lights and the weather")).collect();
+    let now = mirai::clock::now_ms();
+    for batch in 0..total.div_ceil(FILL_BATCH) {
+        let n = FILL_BATCH.min(total - batch * FILL_BATCH);
+        let rows: Vec<NewMessage<'_>> = (0..n)
+            .map(|i| NewMessage {
+                session: &sessions[(batch * FILL_BATCH + i) % SESSIONS],
+                role: if i % 2 == 0 { Role::User } else { Role::Assistant },
+                content: &texts[i],
+                created_at: Some(now - ((total - batch * FILL_BATCH - i) as i64) * 10),
+            })
+            .collect();
+        memory.save_messages(&rows).unwrap();
+    }
+}
+
+fn agent(db: &std::path::Path, server: &OpenAiServer) -> Agent {
+    let env = Env::from_pairs([
+        ("OPENAI_API_KEY", "sk-bench-0123456789abcdefghij".to_owned()),
+        ("OPENAI_BASE_URL", server.base_url()),
+    ]);
+    let config = Config::from_text("", Origin::Defaults, None, &env).unwrap();
+    let memory = Memory::open(db, &Settings::default()).unwrap();
+    let llm = Llm::new(&config, Arc::new(MemoryLedger::new()), Environment::real());
+    let mut registry = Registry::new();
+    registry.add(Arc::new(DemoHouse::builtin()));
+    Agent::new(&config, memory, llm, registry)
+}
+
+fn bare_client(server: &OpenAiServer) -> Vec<Duration> {
+    let body = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"what will the weather be like?"}]}"#;
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        server.addr(),
+        body.len()
+    );
+    let stream = TcpStream::connect(server.addr()).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    time(|_| {
+        writer.write_all(request.as_bytes()).unwrap();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut buf = vec![0; length];
+        reader.read_exact(&mut buf).unwrap();
+    })
+}
+
+fn time(mut f: impl FnMut(usize)) -> Vec<Duration> {
+    for i in 0..TURNS / 10 {
+        f(i);
+    }
+    let mut samples: Vec<Duration> = (0..TURNS)
+        .map(|i| {
+            let start = Instant::now();
+            f(i);
+            start.elapsed()
+        })
+        .collect();
+    samples.sort();
+    samples
+}
+
+fn pct(sorted: &[Duration], p: usize) -> Duration {
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn row(name: &str, samples: &[Duration], target: &str) {
+    println!("| {name} | {:.3} ms | {:.3} ms | {target} |", ms(pct(samples, 50)), ms(pct(samples, 99)));
+}
