@@ -332,18 +332,17 @@ fn slash_commands_prefs_history_and_sessions() {
     assert!(pty.exit_status().success());
 }
 
-#[test]
-fn piped_input_gets_plain_output_and_a_clean_exit() {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs the example with `script` on a pipe; its standard output and exit status.
+fn run_piped(dir: &Path, script: &str) -> (String, ExitStatus) {
     let mut child = Command::new(example())
-        .arg(dir.path())
+        .arg(dir)
         .env_remove("NO_COLOR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let script = "turn on the kitchen light\n/remember lang en\n/prefs\n\"\"\"\nline one\nline two\n\"\"\"\n";
+    // Dropping stdin after the write is the end of the input.
     child
         .stdin
         .take()
@@ -359,8 +358,16 @@ fn piped_input_gets_plain_output_and_a_clean_exit() {
         panic!("the piped terminal did not finish");
     };
     let output = output.unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success(), "{text}");
+    (String::from_utf8(output.stdout).unwrap(), output.status)
+}
+
+#[test]
+fn piped_input_gets_plain_output_and_a_clean_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "turn on the kitchen light\n/remember lang en\n/prefs\n\
+                  \"\"\"\nline one\nline two\n\"\"\"\n";
+    let (text, status) = run_piped(dir.path(), script);
+    assert!(status.success(), "{text}");
     assert!(
         !text.contains('\x1b'),
         "escape bytes in piped output: {text:?}"
@@ -376,4 +383,62 @@ fn piped_input_gets_plain_output_and_a_clean_exit() {
         text.contains("echo: line one\nline two (session "),
         "{text}"
     );
+}
+
+/// Sends each line `from` yields to a channel, so a test can wait for one with a deadline.
+fn lines_of(from: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(from).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a line containing `text`; the lines before it are skipped.
+fn wait_for(lines: &std::sync::mpsc::Receiver<String>, text: &str) -> String {
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(text) => return line,
+            Ok(_) => {}
+            Err(e) => panic!("{text:?} did not appear: {e}"),
+        }
+    }
+}
+
+#[test]
+fn sigint_on_a_pipe_cancels_a_request_and_ends_an_idle_session() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(example())
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let err = lines_of(child.stderr.take().unwrap());
+    let pid = child.id() as libc::pid_t;
+    stdin.write_all(b"slow please\n").unwrap();
+    wait_for(&err, "(slow request started)");
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(wait_for(&out, "cancelled"), "cancelled");
+    stdin.write_all(b"after\n").unwrap();
+    wait_for(&out, "echo: after (session ");
+    // Waiting for input, a script's Ctrl-C ends it like any other filter.
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait()));
+    let status = rx.recv_timeout(DEADLINE).expect("the child exits").unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
 }

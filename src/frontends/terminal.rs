@@ -54,7 +54,7 @@ pub struct TerminalOptions {
 
 /// Where the terminal reads lines and writes text.
 pub struct TerminalIo {
-    source: Source,
+    source: LineSource,
     output: Box<dyn Write>,
     /// Colour and signals belong to the process's own terminal only.
     process: bool,
@@ -62,7 +62,7 @@ pub struct TerminalIo {
 }
 
 /// Where lines come from.
-enum Source {
+enum LineSource {
     /// The process's standard input is a terminal: edit lines with rustyline.
     Editor,
     /// Plain lines: a pipe, a file, or a test's buffer.
@@ -76,9 +76,9 @@ impl TerminalIo {
         let stdin_is_tty = std::io::stdin().is_terminal();
         let stdout_is_tty = std::io::stdout().is_terminal();
         let source = if stdin_is_tty && stdout_is_tty {
-            Source::Editor
+            LineSource::Editor
         } else {
-            Source::Lines(Box::new(std::io::stdin().lock()))
+            LineSource::Lines(Box::new(std::io::stdin().lock()))
         };
         TerminalIo {
             source,
@@ -92,7 +92,7 @@ impl TerminalIo {
     /// handling: for embedding and tests.
     pub fn streams(input: impl BufRead + 'static, output: impl Write + 'static) -> Self {
         TerminalIo {
-            source: Source::Lines(Box::new(input)),
+            source: LineSource::Lines(Box::new(input)),
             output: Box::new(output),
             process: false,
             stdout_is_tty: false,

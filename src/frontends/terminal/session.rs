@@ -12,7 +12,7 @@ use super::interrupt::{Interrupts, WhenIdle};
 use super::reader::{CtrlC, LineReader, MAX_LINE_BYTES, Read};
 use super::render::{self, Palette};
 use super::worker::{MAX_WORKERS, Outcome, Workers};
-use super::{Source as IoSource, TerminalHost, TerminalIo, TerminalOptions};
+use super::{LineSource, TerminalHost, TerminalIo, TerminalOptions};
 use crate::agent::{Request, Source};
 
 /// The prompt for a new request.
@@ -50,9 +50,9 @@ impl Session {
         color: bool,
     ) -> anyhow::Result<Session> {
         let reader = match io.source {
-            IoSource::Editor => LineReader::editor(&opts.history_file)
+            LineSource::Editor => LineReader::editor(&opts.history_file)
                 .context("cannot set up line editing on this terminal")?,
-            IoSource::Lines(input) => LineReader::Plain(input),
+            LineSource::Lines(input) => LineReader::Plain(input),
         };
         let workers = Workers::new(Arc::clone(&host));
         let interrupts = if io.process {
