@@ -15,6 +15,7 @@
 //! - [`llm`]: the OpenAI client: wire format, streaming, retries, circuit breaker, routing, budget.
 //! - [`memory`]: the SQLite file: schema, migrations, the memory API, search, backup and export.
 //! - [`clock`]: wall-clock time as Unix milliseconds and its RFC 3339 spelling.
+//! - [`frontends`]: the ways people reach the agent: the terminal.
 
 pub mod agent;
 pub mod app;
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod devices;
+pub mod frontends;
 pub mod llm;
 pub mod memory;
 pub mod telemetry;
