@@ -18,6 +18,7 @@
 //! - `export`: JSON Lines export, streamed from one snapshot; the format is documented there.
 //! - `import`: JSON Lines import, one durable commit per record.
 //! - `usage`: model tokens and cost per day and model, the ledger of the LLM budget.
+//! - `audit`: the safety audit log: requests, blocks and action decisions, read by time.
 //! - `maintenance`: retention cleanup, statistics, integrity check.
 
 /// Defines a closed set of words stored as TEXT: the enum, `as_str`, `FromStr`, serde and
@@ -84,6 +85,7 @@ macro_rules! text_enum {
     };
 }
 
+mod audit;
 mod backup;
 mod error;
 mod export;
@@ -103,6 +105,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use audit::{AuditEntry, AuditVerdict, MAX_AUDIT_PAGE, MAX_AUDIT_TEXT_CHARS};
 pub use backup::BackupReport;
 pub use error::MemoryError;
 pub use export::{ExportCounts, RecordCounts};

@@ -22,7 +22,24 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// Version 3: the safety audit log, read by time.
+const V3: &str = r#"
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    session TEXT NOT NULL,
+    source TEXT NOT NULL,
+    text TEXT NOT NULL,
+    verdict TEXT NOT NULL
+        CHECK (verdict IN ('allow', 'block', 'confirm', 'deny', 'confirmed', 'cancelled')),
+    category TEXT,
+    detail TEXT
+);
+CREATE INDEX audit_at ON audit(at);
+"#;
 
 /// Version 2: tokens and estimated cost of model calls, per UTC day and model (the budget).
 const V2: &str = r#"
