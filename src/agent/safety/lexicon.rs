@@ -33,10 +33,11 @@ pub(crate) const CATEGORIES: &[Category] = &[
              malware|virus|keylogger|ransomware|trojan|rootkit|botnet|spyware|stealer|backdoor|вирус|вредонос*|кейлоггер|кейлогер|троян|шифровальщик|бэкдор|стилер|ботнет|руткит \
              !scan|scanner|scanning|antivirus|protection|test|free|проверк*|сканер|сканирован*|антивирус*|защит*",
             "steal|harvest|dump|phish|украсть|укради|украду|своровать|воровать|угнать|угони|слить \
-             password|passwords|credentials|logins|пароль|пароли|паролей|логины|учетки|учетные|аккаунт*",
+             password|passwords|credentials|logins|пароль|пароли|паролей|логины|учетки|учетные|аккаунт* \
+             !protect|prevent|defend|защит*|защищ*",
             "steal|украсть|укради|своровать credit|card|cards|=карт|карты|карту|картой",
             "hack|hacking|взлом*|breach \
-             account|accounts|email|mail|instagram|facebook|=vk|=вк|whatsapp|telegram|phone|camera|webcam|server|website|site|bank|аккаунт*|почт*|страниц*|телефон*|камер*|сервер*|сайт*|банк* \
+             account|accounts|email|mail|instagram|facebook|=vk|=вк|whatsapp|telegram|phone|camera|webcam|server|website|site|bank|network|system|systems|grades|pentagon|government|police|military|аккаунт*|почт*|страниц*|телефон*|камер*|сервер*|сайт*|банк*|систем*|сеть|сети|правительств*|полици* \
              !life|own|свой|своего|своей|свою|своем|своих ~5",
             "hack|hacking|crack|cracking|взлом* wifi|вайфай|password|passwords|router|пароль|пароли|роутер* \
              !own|свой|своего|своей|свою|своем|своих",
@@ -59,6 +60,7 @@ pub(crate) const CATEGORIES: &[Category] = &[
             "make|making|build|assemble|craft|create|print|сделать|сделай|собрать|собери|изготов*|смастер*|создать \
              bomb|bombs|explosive|explosives|grenade|napalm|molotov|detonator|=ied|бомбу|бомба|бомбы|бомб|взрывчатк*|взрывн*|=гранату|напалм|молотов*|детонатор* \
              !bath|seed|photo|ванн*|фото",
+            "recipe|instructions|blueprint|blueprints|рецепт|инструкци*|чертеж* bomb|bombs|explosive|explosives|napalm|бомбу|бомбы|взрывчатк*|напалм* !bath|seed|ванн* ~4",
             "make|build|assemble|print|printed|сделать|собрать|изготов* \
              gun|guns|firearm|pistol|rifle|silencer|suppressor|пистолет*|оружи*|обрез|глушител* \
              !safe|cabinet|rack|holder|toy|nerf|water|glue|heat|massage|сейф*|шкаф*|игрушечн*|водян*|клея|клеев*|массаж*",
@@ -78,10 +80,12 @@ pub(crate) const CATEGORIES: &[Category] = &[
             "want|wanna|ready =die|dying !hair|color|colour|laughing|boredom|embarrassment|cringe ~3",
             "хочу|хочется|хотелось|собираюсь|готов|готова умереть|сдохнуть ~3",
             "не хочу|хочется жить !в|во|на|здесь|тут|там|рядом|около|с|со|у ~3",
+            "don|not want|wanna live|living !in|at|here|there|near|with|on|like|so|close|next ~4",
             "end|ending my life ~3",
             "end it all ~2",
             "закончить|покончить жизнь|жизнью ~3",
-            "commit|how|painless|ways|methods|совершить|как|способ*|безболезнен* suicide|суицид*|самоубийств* ~4",
+            "commit|how|painless|ways|methods|совершить|как|способ*|безболезнен* suicide|суицид*|самоубийств* !prevention|prevent|hotline|help|awareness|профилактик*|помощ*|довери* ~4",
+            "suicide|суицид*|самоубийств* how|как|способ*|methods|ways !prevention|prevent|hotline|help|awareness|профилактик*|помощ*|довери* ~3",
             "how|many|сколько pills|таблет* overdose|die|умереть|передоз* ~5",
             "как|хочу повеситься|повешусь ~3",
             "вскрыть вены",
@@ -93,9 +97,11 @@ pub(crate) const CATEGORIES: &[Category] = &[
         name: "violence",
         normal: &[
             "kill|killing|murder|stab|shoot|strangle|poison|убить|убей|убью|зарезать|застрелить|пристрелить|задушить|отравить|избить|избей \
-             person|people|someone|somebody|=him|=her|neighbor|neighbour|neighbors|wife|husband|boss|child|kid|kids|baby|=man|woman|family|человек*|людей|кого|соседа|соседку|соседей|жену|мужа|начальника|ребенка|детей|семью|мать|отца|брата|сестру \
+             person|people|humans|someone|somebody|=him|=her|neighbor|neighbour|neighbors|wife|husband|boss|child|kid|kids|baby|=man|woman|family|brother|sister|mother|father|=mom|=dad|parents|friend|girlfriend|boyfriend|teacher|classmate|человек*|людей|кого|соседа|соседку|соседей|жену|мужа|начальника|ребенка|детей|семью|мать|отца|брата|сестру \
              !email|message|text|photo|video|picture|light|lights|lamp|room|music|monitor|tv|radio|speaker|noise|alarm|process|app|fan|heater|письмо|сообщени*|свет|лампу|комнат* ~4",
             "убить|убийство не попасться|спалиться|найдут ~5",
+            "hurt|harm|injure|навредить|покалечить someone|somebody|people|person|кому|человеку|людям ~3",
+            "beat|beating up someone|somebody|wife|husband|neighbor|neighbour|brother|sister|child|kid|=man|woman|=him|=her|people|girlfriend|boyfriend ~4",
             "plan|planning|organize|organise|commit|устроить|организовать|спланировать|совершить \
              shooting|massacre|terror*|теракт*|стрельб*|резн* !photo|video|фото|видео|game|игр* ~4",
         ],
@@ -119,7 +125,8 @@ pub(crate) const CATEGORIES: &[Category] = &[
             "secretly|тайно|незаметно read|читать|прочитать|прочесть messages|texts|sms|whatsapp|telegram|email|emails|chats|переписк*|сообщени*|смс|почт*",
             "read|читать|прочитать|прочесть someone|somebody|чужую|чужие|чужой messages|texts|sms|whatsapp|telegram|email|emails|chats|переписк*|сообщени*|смс|почт*",
             "hidden|secret|secretly|скрыт*|спрят*|тайн* camera|cam|film|record|снимать|камер* \
-             neighbor|neighbour|guest|guests|bathroom|shower|сосед*|гост*|душе|душевой|туалет* ~5",
+             neighbor|neighbour|guest|guests|bathroom|shower|changing|locker|сосед*|гост*|душе|душевой|туалет*|раздевалк* ~5",
+            "read|читать|прочитать|прочесть messages|texts|sms|whatsapp|chats|переписк*|сообщени*|смс secretly|тайно|незаметно|without !glasses|очк* ~6",
             "dox|doxx|doxing|doxxing|доксинг|деанон*|сдеанонить",
             "find|узнать|найти|вычислить where|где lives|живет|живут ~5",
             "вычислить по =ip|айпи ~2",
