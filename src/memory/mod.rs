@@ -19,6 +19,7 @@
 //! - `import`: JSON Lines import, one durable commit per record.
 //! - `usage`: model tokens and cost per day and model, the ledger of the LLM budget.
 //! - `pending`: actions waiting for a person's confirmation, across processes.
+//! - `audit`: the safety audit log: requests, blocks and action decisions, read by time.
 //! - `maintenance`: retention cleanup, statistics, integrity check.
 
 /// Defines a closed set of words stored as TEXT: the enum, `as_str`, `FromStr`, serde and
@@ -85,6 +86,7 @@ macro_rules! text_enum {
     };
 }
 
+mod audit;
 mod backup;
 mod error;
 mod export;
@@ -105,6 +107,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use audit::{AuditEntry, AuditVerdict, MAX_AUDIT_PAGE, MAX_AUDIT_TEXT_CHARS};
 pub use backup::BackupReport;
 pub use error::MemoryError;
 pub use export::{ExportCounts, RecordCounts};

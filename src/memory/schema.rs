@@ -22,10 +22,27 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
-/// Version 3: actions waiting for a person's confirmation.
+/// Version 3: the safety audit log, read by time.
 const V3: &str = r#"
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    session TEXT NOT NULL,
+    source TEXT NOT NULL,
+    text TEXT NOT NULL,
+    verdict TEXT NOT NULL
+        CHECK (verdict IN ('allow', 'block', 'confirm', 'deny', 'confirmed', 'cancelled')),
+    category TEXT,
+    detail TEXT
+);
+CREATE INDEX audit_at ON audit(at);
+"#;
+
+/// Version 4: actions waiting for a person's confirmation.
+const V4: &str = r#"
 CREATE TABLE pending_actions (
     user TEXT NOT NULL,
     session TEXT NOT NULL,
