@@ -76,18 +76,28 @@ pub struct Agent {
 }
 
 impl Agent {
-    /// An agent with its parts.
-    pub fn new(config: &Config, memory: Memory, llm: Llm, registry: Registry) -> Agent {
+    /// An agent with its parts; fails when the config's safety phrases or rules are invalid.
+    pub fn new(
+        config: &Config,
+        memory: Memory,
+        llm: Llm,
+        registry: Registry,
+    ) -> Result<Agent, safety::SafetyError> {
         let s = config.settings();
         let filter = &s.ethical_filter;
         let intents = intents::Intents::new(&registry.entities(), &registry.areas());
-        Agent {
+        Ok(Agent {
             memory: Mutex::new(memory),
             llm,
             intents,
             registry,
-            words: safety::WordGate::new(safety::word_settings(filter)),
-            policy: safety::ActionPolicy::new(safety::action_rules(filter)),
+            words: safety::WordGate::new(&safety::WordSettings {
+                enabled: filter.enabled,
+                strict_mode: filter.strict_mode,
+                block_malicious: filter.block_malicious,
+                extra: filter.extra_blocked.clone(),
+            })?,
+            policy: safety::ActionPolicy::new(filter.actions.clone())?,
             settings: Settings {
                 persona: s.persona.clone(),
                 filter_enabled: filter.enabled,
@@ -96,7 +106,7 @@ impl Agent {
                 max_iterations: s.services.autonomous.max_iterations,
                 history_limit: s.memory.short_term.max_messages,
             },
-        }
+        })
     }
 
     /// The devices it acts on.

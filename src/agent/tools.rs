@@ -167,7 +167,7 @@ pub(crate) fn act(registry: &Registry, gate: &Gate, call: &ServiceCall, log: &mu
         outcome: outcome.to_owned(),
         detail,
     };
-    tracing::info!(entity = %call.entity_id, service = %call.service, outcome, "device action");
+    tracing::debug!(entity = %call.entity_id, service = %call.service, outcome, "device action");
     log.actions.push(report.clone());
     report
 }

@@ -6,13 +6,14 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::cognition::{self, Turn};
+use super::intents::{Intent, answer, describe_act};
 use super::persona::{self, Lang};
 use super::tools::{self, ToolBox};
 use super::{Agent, Gate, Reply, Request, TurnLog, REQUEST_DEADLINE};
 use crate::devices::{Entity, ServiceCall};
 use crate::llm::LlmError;
 use crate::llm::wire::{ChatMessage, Usage};
-use crate::memory::{Memory, Role, TaskStatus, ThoughtKind};
+use crate::memory::{AuditEntry, AuditVerdict, Memory, Role, TaskStatus, ThoughtKind};
 
 /// Devices handed to the model as context at most.
 const MAX_CONTEXT_DEVICES: usize = 30;
@@ -42,7 +43,7 @@ impl Agent {
             reply.via = "safety".into();
         } else if !self.confirmation(req, lang, &mut reply) {
             match self.intents.parse(&req.text) {
-                Some(intent) => self.local(intent, req, &mut reply),
+                Some(intent) => self.local(intent, req, lang, &mut reply),
                 None => self.think(req, lang, history, &mut reply),
             }
         }
@@ -73,12 +74,12 @@ impl Agent {
         }
         match self.words.check(&req.text) {
             super::safety::Verdict::Block { category, matched } => {
-                self.audit(req, "block", Some(&category), &matched);
+                self.audit(req, AuditVerdict::Block, Some(&category), &matched);
                 Some(category)
             }
             super::safety::Verdict::Allow => {
                 if self.settings.log_all_requests {
-                    self.audit(req, "allow", None, "");
+                    self.audit(req, AuditVerdict::Allow, None, "");
                 }
                 None
             }
@@ -94,14 +95,14 @@ impl Agent {
             let mut log = TurnLog::default();
             for call in &calls {
                 tools::act(&self.registry, &Gate::Allow, call, &mut log);
-                self.audit(req, "confirmed", None, &format!("{} {}", call.entity_id, call.service));
+                self.audit(req, AuditVerdict::Confirmed, None, &format!("{} {}", call.entity_id, call.service));
             }
             reply.text = self.describe_actions(&log, lang);
             reply.actions = log.actions;
             reply.via = "confirmation".into();
             return true;
         }
-        self.audit(req, "cancelled", None, &names.join(", "));
+        self.audit(req, AuditVerdict::Cancelled, None, &names.join(", "));
         if super::safety::is_no(&req.text) {
             reply.text = format!("{} {}.", lang.pick("Cancelled:", "Отменено:"), names.join(", "));
             reply.via = "confirmation".into();
@@ -111,15 +112,39 @@ impl Agent {
     }
 
     /// The fast path: a command understood without a model.
-    fn local(&self, intent: super::intents::Intent, req: &Request, reply: &mut Reply) {
+    fn local(&self, intent: Intent, req: &Request, lang: Lang, reply: &mut Reply) {
         let mut log = TurnLog::default();
-        for call in intent.calls() {
-            let gate = self.gate_for(call);
-            tools::act(&self.registry, &gate, call, &mut log);
+        if let Intent::Act { calls, .. } = &intent {
+            for call in calls {
+                tools::act(&self.registry, &self.gate_for(call), call, &mut log);
+            }
         }
         let entities = self.registry.entities();
-        reply.text = super::intents::say(&intent, &log.actions, &entities);
+        let done: Vec<ServiceCall> = log
+            .actions
+            .iter()
+            .filter(|a| a.outcome == "done")
+            .map(|a| a.call.clone())
+            .collect();
+        let mut text = match &intent {
+            Intent::Act { .. } if done.is_empty() => String::new(),
+            Intent::Act { lang, .. } => describe_act(&done, &entities, *lang),
+            _ => answer(&intent, &entities, &self.registry.areas()),
+        };
+        for a in log.actions.iter().filter(|a| a.outcome != "done") {
+            let name = self.name_of(&a.call.entity_id);
+            let line = match a.outcome.as_str() {
+                "pending_confirmation" => format!(
+                    "{}. {}",
+                    capitalize(&a.detail),
+                    lang.pick("Say yes to go ahead.", "Скажите «да», чтобы продолжить.")
+                ),
+                _ => format!("{name}: {} ({}).", lang.pick("not done", "не выполнено"), a.detail),
+            };
+            text = format!("{text} {line}").trim().to_owned();
+        }
         self.hold_pending(req, &log);
+        reply.text = text;
         reply.pending_confirmation = log.pending;
         reply.actions = log.actions;
         reply.via = "local_intent".into();
@@ -231,7 +256,11 @@ impl Agent {
         if !self.settings.filter_enabled {
             return Gate::Allow;
         }
-        super::safety::gate(&self.policy, entity, call)
+        match self.policy.decide(entity, call) {
+            super::safety::Decision::Allow => Gate::Allow,
+            super::safety::Decision::Confirm { reason } => Gate::Confirm(reason),
+            super::safety::Decision::Deny { reason } => Gate::Deny(reason),
+        }
     }
 
     /// Keeps the calls that wait for a "yes".
@@ -242,7 +271,7 @@ impl Agent {
         let calls = serde_json::to_string(&log.pending).unwrap_or_default();
         let expires = crate::clock::now_ms() + self.settings.confirm_timeout.as_millis() as i64;
         for call in &log.pending {
-            self.audit(req, "confirm", None, &format!("{} {}", call.entity_id, call.service));
+            self.audit(req, AuditVerdict::Confirm, None, &format!("{} {}", call.entity_id, call.service));
         }
         let _ = self.with_memory(|m| m.set_pending(&req.user, &req.session, &calls, expires));
     }
@@ -251,7 +280,7 @@ impl Agent {
     fn take_pending(&self, req: &Request) -> Option<Vec<ServiceCall>> {
         let (calls, expires) = self.with_memory(|m| m.take_pending(&req.user, &req.session)).ok()??;
         if expires < crate::clock::now_ms() {
-            self.audit(req, "cancelled", None, "expired");
+            self.audit(req, AuditVerdict::Cancelled, None, "expired");
             return None;
         }
         serde_json::from_str(&calls).ok()
@@ -276,10 +305,19 @@ impl Agent {
         self.registry.entity(entity_id).map_or_else(|| entity_id.to_owned(), |e| e.name)
     }
 
-    fn audit(&self, req: &Request, verdict: &str, category: Option<&str>, detail: &str) {
-        let entry = crate::memory::AuditEntry::new(req, verdict, category, detail);
+    fn audit(&self, req: &Request, verdict: AuditVerdict, category: Option<&str>, detail: &str) {
+        let entry = AuditEntry {
+            at: crate::clock::now_ms(),
+            user: req.user.clone(),
+            session: req.session.clone(),
+            source: source_name(req).to_owned(),
+            text: req.text.clone(),
+            verdict,
+            category: category.map(str::to_owned),
+            detail: (!detail.is_empty()).then(|| detail.to_owned()),
+        };
         if let Err(e) = self.with_memory(|m| m.audit(&entry)) {
-            tracing::error!(cause = %e, verdict, "cannot write the audit log");
+            tracing::error!(cause = %e, verdict = ?verdict, "cannot write the audit log");
         }
     }
 
@@ -287,6 +325,11 @@ impl Agent {
         let mut memory = self.memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut memory)
     }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn source_name(req: &Request) -> &'static str {

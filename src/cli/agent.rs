@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::emit;
 use crate::agent::{Reply, Request, Source};
-use crate::app::App;
+use crate::app::{AgentTerminal, App};
+use crate::frontends::terminal::TerminalOptions;
 
 /// The session `mirai ask` uses unless told otherwise, so that a "yes" in a second call
 /// confirms what the first one asked.
@@ -27,6 +28,22 @@ pub(super) struct AskArgs {
     /// Use the simulated demo house
     #[arg(long)]
     demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct TerminalArgs {
+    /// Continue this session [default: a new one]
+    #[arg(long)]
+    session: Option<String>,
+    /// Who is talking [default: $USER, else "owner"]
+    #[arg(long)]
+    user: Option<String>,
+    /// Use the simulated demo house
+    #[arg(long)]
+    demo: bool,
+    /// No colours (also NO_COLOR)
+    #[arg(long)]
+    no_color: bool,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +102,24 @@ pub(super) fn reply_text(reply: &Reply) -> String {
         out.push_str("  (say yes to confirm, e.g. `mirai ask yes`)\n");
     }
     out
+}
+
+pub(super) fn terminal(app: &App, args: TerminalArgs) -> anyhow::Result<ExitCode> {
+    if !app.config().settings().services.terminal.enabled {
+        anyhow::bail!("the terminal is switched off (services.terminal.enabled: false)");
+    }
+    let agent = std::sync::Arc::new(app.agent(args.demo)?);
+    let opts = TerminalOptions {
+        user: shell_user(args.user),
+        session: args.session,
+        history_file: app
+            .config()
+            .data_dir()
+            .join(&app.config().settings().services.terminal.history_file),
+        color: !args.no_color,
+    };
+    crate::frontends::terminal::run(std::sync::Arc::new(AgentTerminal(agent)), opts)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn devices(app: &App, args: DevicesArgs, json: bool) -> anyhow::Result<ExitCode> {

@@ -85,6 +85,8 @@ fn plan_spelling(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi
 enum Command {
     /// Ask or tell MIRAI something and print the reply
     Ask(agent::AskArgs),
+    /// An interactive session with MIRAI (line editing, history, /help)
+    Terminal(agent::TerminalArgs),
     /// List the devices and their state
     Devices(agent::DevicesArgs),
     /// Print the version, build facts and (with --json) the hub's identity
@@ -139,6 +141,8 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let lvl = level(&cli).map(str::to_owned);
+    let lvl = lvl.as_deref();
     let opts = LoadOptions {
         path: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
@@ -147,16 +151,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version => version(&cli, &opts),
         Command::Health { llm } => health(&cli, &opts, llm),
         Command::Config(ConfigCommand::Check { print }) => config_check(&cli, &opts, print),
-        Command::Ask(args) => agent::ask(&App::start(&opts, cli.log_level.as_deref())?, args, cli.json),
+        Command::Ask(args) => agent::ask(&App::start(&opts, lvl)?, args, cli.json),
+        Command::Terminal(args) => agent::terminal(&App::start(&opts, lvl)?, args),
         Command::Devices(args) => {
-            agent::devices(&App::start(&opts, cli.log_level.as_deref())?, args, cli.json)
+            agent::devices(&App::start(&opts, lvl)?, args, cli.json)
         }
         Command::Memory(cmd) => {
-            let app = App::start(&opts, cli.log_level.as_deref())?;
+            let app = App::start(&opts, lvl)?;
             memory::run(&app, cmd, cli.json)
         }
     }
 }
+
+/// The log level of a command run by a person: warnings and errors on stderr unless
+/// `--log-level` says otherwise, so replies are not buried in log lines. (The daemon logs at
+/// `monitoring.logs.level`.)
+fn level(cli: &Cli) -> Option<&str> {
+    Some(cli.log_level.as_deref().unwrap_or(INTERACTIVE_LOG_LEVEL))
+}
+
+/// See [`level`].
+const INTERACTIVE_LOG_LEVEL: &str = "warn";
 
 /// Prints `value` as JSON, or `text` for people.
 fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) -> anyhow::Result<()> {
@@ -174,7 +189,7 @@ fn version(cli: &Cli, opts: &LoadOptions) -> anyhow::Result<ExitCode> {
         println!("{}", build.long_line());
         return Ok(ExitCode::SUCCESS);
     }
-    let app = App::start(opts, cli.log_level.as_deref())?;
+    let app = App::start(opts, level(cli))?;
     let stats = app.memory().and_then(|m| Ok(m.stats()?));
     let identity = Identity::new(app.config(), stats.ok());
     if let Err(e) = identity.write_to(app.config().data_dir()) {
@@ -185,7 +200,7 @@ fn version(cli: &Cli, opts: &LoadOptions) -> anyhow::Result<ExitCode> {
 }
 
 fn health(cli: &Cli, opts: &LoadOptions, say_ok: bool) -> anyhow::Result<ExitCode> {
-    let loaded = App::start(opts, cli.log_level.as_deref());
+    let loaded = App::start(opts, level(cli));
     let mut report = match &loaded {
         Ok(app) => health::run(Ok(app.config()), &app::memory_settings(app.config())),
         Err(e) => health::run(Err(format!("{e:#}")), &Default::default()),

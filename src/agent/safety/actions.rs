@@ -9,10 +9,9 @@
 //! The owner's rules come first, the first match wins; then the defaults of `defaults`
 //! (unlocking, disarming, opening a garage door, door or gate, extreme setpoints).
 
-use serde::{Deserialize, Serialize};
-
 use super::SafetyError;
 use super::defaults::default_decision;
+use crate::config::{ActionDecision as RuleAction, ActionRule as Rule};
 use crate::devices::{Entity, ServiceCall};
 
 /// Rules the owner may write.
@@ -24,31 +23,6 @@ pub const MAX_GLOB_CHARS: usize = 128;
 /// Characters of an entity's name read back in a reason; names come from devices and may
 /// be long or hostile.
 const MAX_NAME_CHARS: usize = 48;
-
-/// What a rule decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleAction {
-    /// Run it.
-    Allow,
-    /// Ask the user first.
-    Confirm,
-    /// Refuse it.
-    Deny,
-}
-
-/// One of the owner's rules, from the config file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    /// Glob on the entity id: `lock.*`, `cover.garage_*` (`*` any run, `?` one character).
-    pub entity: String,
-    /// Glob on the service without its domain (`unlock`, `set_*`); none matches every service.
-    #[serde(default)]
-    pub service: Option<String>,
-    /// What to do.
-    pub decision: RuleAction,
-}
 
 /// The action gate's judgement of one call.
 #[derive(Debug, Clone, PartialEq, Eq)]

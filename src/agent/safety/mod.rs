@@ -17,7 +17,7 @@
 //! - `words`: [`WordGate`], the request filter, and its [`WordSettings`].
 //! - `actions`: [`ActionPolicy`], the owner's rules and the defaults for service calls.
 //! - `defaults`: the built-in action rules: locks, alarms, entrance covers, setpoints.
-//! - `confirm`: [`Confirmations`], calls waiting for a yes, per user and session.
+//! - `confirm`: the words that confirm or cancel a pending action.
 
 mod actions;
 mod confirm;
@@ -28,8 +28,8 @@ mod pattern;
 mod spelling;
 mod words;
 
-pub use actions::{ActionPolicy, Decision, MAX_GLOB_CHARS, MAX_RULES, Rule, RuleAction};
-pub use confirm::{Answer, Confirmations, DEFAULT_CAPACITY, DEFAULT_TIMEOUT, is_yes};
+pub use actions::{ActionPolicy, Decision, MAX_GLOB_CHARS, MAX_RULES};
+pub use confirm::{is_no, is_yes};
 pub use words::{MAX_EXTRA_PATTERNS, MAX_TEXT_CHARS, OVERSIZED, Verdict, WordGate, WordSettings};
 
 /// Why a gate could not be built from its settings; the message names the bad entry.
