@@ -7,8 +7,24 @@
 
 use std::collections::HashSet;
 
+use super::lexicon::filler;
+use super::numbers::is_number_word;
 use super::text::{Likeness, Token, likeness, normalize};
+use super::verbs::cue;
 use crate::devices::{Area, Entity};
+
+/// A word the parser already knows (a number, a verb, a filler) is never a typo of a
+/// name: "halfway" is not "hallway".
+fn typo_of_name(token: &Token, word: &Token) -> Likeness {
+    match likeness(token, word) {
+        Likeness::Typo
+            if is_number_word(token) || cue(&token.word).is_some() || filler(&token.word) =>
+        {
+            Likeness::Different
+        }
+        other => other,
+    }
+}
 
 /// Words dropped from names: they are not what tells one device from another.
 fn name_stopword(word: &str) -> bool {
@@ -112,7 +128,7 @@ impl Catalog {
             || self
                 .long_words
                 .iter()
-                .any(|w| likeness(token, w) != Likeness::Different)
+                .any(|w| typo_of_name(token, w) != Likeness::Different)
     }
 
     /// The entities whose name or an alias is fully in `tokens`, best name per entity.
@@ -167,7 +183,7 @@ fn find_name(name: &[Token], tokens: &[Token]) -> Option<Mention> {
         let free = |i: &usize| found.used & (1 << i) == 0;
         let best = (0..tokens.len())
             .filter(free)
-            .map(|i| (likeness(&tokens[i], word), i))
+            .map(|i| (typo_of_name(&tokens[i], word), i))
             .filter(|(l, _)| *l != Likeness::Different)
             .max_by_key(|(l, i)| (*l, std::cmp::Reverse(*i)));
         match best {

@@ -5,21 +5,25 @@
 //! action needs. Two equally good targets are ambiguity, not a choice: the request then
 //! goes to the model.
 
+use std::ops::Range;
+
 use super::catalog::{Catalog, Mention};
-use super::lexicon::{Action, Aspect, Cue, Kind, cue, filler, hvac_mode, kind, quantifier};
-use super::numbers::{Value, values};
+use super::lexicon::{Kind, filler, hvac_mode, kind, quantifier};
+use super::numbers::{Unit, Value, values};
 use super::service::call;
 use super::text::Token;
+use super::verbs::{Action, Aspect, Cue, cue};
 use crate::devices::{Domain, ServiceCall};
 
 /// The calls `tokens` ask for, or `None` when any clause is not a confident command.
 pub(crate) fn command(catalog: &Catalog, tokens: &[Token]) -> Option<Vec<ServiceCall>> {
-    let clauses: Vec<&[Token]> = tokens.split(|t| separator(&t.word)).collect();
+    let clauses = clauses(catalog, tokens);
     let sentence_kinds = kinds(tokens);
     let sentence_values = values(tokens);
     let mut action = None;
     let mut calls: Vec<ServiceCall> = Vec::new();
-    for clause in clauses {
+    for range in clauses {
+        let clause = &tokens[range];
         if clause.iter().all(|t| filler(&t.word)) {
             continue;
         }
@@ -47,6 +51,37 @@ pub(crate) fn command(catalog: &Catalog, tokens: &[Token]) -> Option<Vec<Service
     (!calls.is_empty()).then_some(calls)
 }
 
+/// The clauses of a request as token ranges; a clause that names nothing ("включите,")
+/// joins the next ("пожалуйста, свет на кухне").
+fn clauses(catalog: &Catalog, tokens: &[Token]) -> Vec<Range<usize>> {
+    let names = |r: &Range<usize>| {
+        tokens[r.clone()]
+            .iter()
+            .any(|t| catalog.knows(t) || kind(&t.stem).is_some() || quantifier(&t.word))
+    };
+    let mut found = Vec::new();
+    let (mut start, mut carry) = (0, None);
+    for end in (0..=tokens.len()).filter(|&i| i == tokens.len() || separator(&tokens[i].word)) {
+        let range = carry.take().unwrap_or(start)..end;
+        start = end + 1;
+        if names(&range) {
+            found.push(range);
+        } else {
+            carry = Some(range.start);
+        }
+    }
+    found.extend(carry.map(|s| s..tokens.len()));
+    found
+}
+
+/// Whether any clause has a verb: a request that does is a command or nothing, never a
+/// question.
+pub(crate) fn commanding(tokens: &[Token]) -> bool {
+    tokens
+        .split(|t| separator(&t.word))
+        .any(|c| head(c).is_some())
+}
+
 /// Words that split a request into clauses.
 pub(crate) fn separator(word: &str) -> bool {
     matches!(word, "and" | "и" | ",")
@@ -69,25 +104,19 @@ struct Said<'a> {
 /// The action of a clause. English verbs count only at its start ("is the door open?" is
 /// not "open the door"); Russian verbs anywhere, as Russian word order is free.
 fn verb(clause: &[Token]) -> Option<Action> {
-    let mut head: Option<Cue> = None;
     let (mut particle, mut modifier, mut aspect) = (None, None, None);
-    let mut at_start = true;
-    for token in clause {
-        let english = token.word.is_ascii();
+    let head = head(clause);
+    for (i, token) in clause.iter().enumerate() {
         match cue(&token.word) {
-            Some(c @ (Cue::Verb(_) | Cue::Phrasal | Cue::Shut))
-                if head.is_none() && (at_start || !english) =>
-            {
-                head = Some(c);
+            Some(Cue::Particle(a)) if head.is_some_and(|(_, at)| i > at) && particle.is_none() => {
+                particle = Some(a)
             }
-            Some(Cue::Particle(a)) if head.is_some() && particle.is_none() => particle = Some(a),
             Some(Cue::Modifier(a)) => modifier = Some(a),
             Some(Cue::Aspect(a)) => aspect = Some(a),
             _ => {}
         }
-        at_start &= filler(&token.word);
     }
-    let base = match (head, particle) {
+    let base = match (head.map(|(c, _)| c), particle) {
         (Some(Cue::Verb(a)), _) => Some(a),
         (Some(Cue::Phrasal), p) => p,
         (Some(Cue::Shut), Some(Action::TurnOff | Action::Down)) => Some(Action::TurnOff),
@@ -95,6 +124,21 @@ fn verb(clause: &[Token]) -> Option<Action> {
         _ => None,
     };
     refine(base, modifier, aspect, clause)
+}
+
+/// The clause's verb and where it is: an English one only after fillers alone.
+fn head(clause: &[Token]) -> Option<(Cue, usize)> {
+    let mut at_start = true;
+    for (i, token) in clause.iter().enumerate() {
+        let english = token.word.is_ascii();
+        if let Some(c @ (Cue::Verb(_) | Cue::Phrasal | Cue::Shut)) = cue(&token.word) {
+            if at_start || !english {
+                return Some((c, i));
+            }
+        }
+        at_start &= filler(&token.word);
+    }
+    None
 }
 
 /// "make it warmer", "прибавь яркость", "поставь на охрану": the words after the verb
@@ -161,38 +205,22 @@ fn targets(
     }
     let area = areas.first();
     let all = clause.iter().any(|t| quantifier(&t.word));
-    let mut kinds = kinds(clause);
     let named: Vec<Mention> = catalog
         .entities_in(clause)
         .into_iter()
         .filter(|m| can(m.index))
         .collect();
+    let mut kinds = kinds(clause);
     if kinds.is_empty() && named.is_empty() && area.is_some() {
         kinds = sentence_kinds.to_vec();
     }
     let every_of_kind = all && !kinds.is_empty();
+    kinds.extend(implied(said).filter(|_| kinds.is_empty()));
     if !every_of_kind && !named.is_empty() {
         return by_name(catalog, &named, area).map(|i| vec![i]);
     }
     let area_id = area.map(|a| catalog.places[a.index].area.id.as_str());
-    let in_area =
-        |i: &usize| area_id.is_none_or(|id| catalog.targets[*i].entity.area.as_deref() == Some(id));
-    let of_kind = |i: &usize| {
-        let e = &catalog.targets[*i].entity;
-        kinds
-            .iter()
-            .any(|k| fits(k, e.domain, e.device_class.as_deref()))
-    };
-    let found: Vec<usize> = if kinds.is_empty() && climate_only(said) {
-        let thermostat = |i: &usize| catalog.targets[*i].entity.domain == Domain::Climate;
-        (0..catalog.targets.len())
-            .filter(|i| can(*i) && thermostat(i) && in_area(i))
-            .collect()
-    } else {
-        (0..catalog.targets.len())
-            .filter(|i| can(*i) && of_kind(i) && in_area(i))
-            .collect()
-    };
+    let found = by_kind(catalog, &kinds, area_id, can);
     match found.len() {
         0 => None,
         1 => Some(found),
@@ -200,17 +228,38 @@ fn targets(
     }
 }
 
-/// Actions that only a thermostat takes, so "make it warmer" needs no device named.
-fn climate_only(said: &Said) -> bool {
-    let degrees = said
-        .value
-        .is_some_and(|v| v.unit == super::numbers::Unit::Degrees);
-    degrees
-        || said.mode.is_some()
-        || matches!(
-            said.action,
-            Action::Warmer | Action::Cooler | Action::SetTemperature
-        )
+/// Every entity of one of `kinds`, in `area` if one is said, that `can` act.
+fn by_kind(
+    catalog: &Catalog,
+    kinds: &[Kind],
+    area: Option<&str>,
+    can: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    let wanted = |e: &crate::devices::Entity| {
+        kinds
+            .iter()
+            .any(|k| fits(k, e.domain, e.device_class.as_deref()))
+            && area.is_none_or(|id| e.area.as_deref() == Some(id))
+    };
+    (0..catalog.targets.len())
+        .filter(|&i| wanted(&catalog.targets[i].entity) && can(i))
+        .collect()
+}
+
+/// The kind an action implies when none is named: "make it warmer" is the thermostat,
+/// "яркость 40" a light.
+fn implied(said: &Said) -> Option<Kind> {
+    let degrees = said.value.is_some_and(|v| v.unit == Unit::Degrees);
+    let domain = match said.action {
+        Action::SetBrightness | Action::Brighten | Action::Dim => Domain::Light,
+        Action::Warmer | Action::Cooler | Action::SetTemperature => Domain::Climate,
+        _ if degrees || said.mode.is_some() => Domain::Climate,
+        _ => return None,
+    };
+    Some(Kind {
+        domain,
+        classes: &[],
+    })
 }
 
 /// The one entity named best; with an area said, it must be there or the area be part of

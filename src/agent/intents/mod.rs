@@ -11,7 +11,8 @@
 //!
 //! - `text`: normalization, tokens, the stemmer, typo distance.
 //! - `numbers`: digits and number words, percent and degrees.
-//! - `lexicon`: the fixed words: verbs, particles, kinds of device, fillers, blockers.
+//! - `verbs`: verbs, their particles and refining words.
+//! - `lexicon`: the other fixed words: kinds of device, fillers, quantifiers, blockers.
 //! - `catalog`: the house's names and aliases as words, and finding them in a request.
 //! - `command`: clauses, actions, targets and values → service calls.
 //! - `service`: which Home Assistant service an action on an entity is.
@@ -27,6 +28,7 @@ mod reply;
 mod russian;
 mod service;
 mod text;
+mod verbs;
 
 pub use reply::{answer, describe_act};
 
@@ -136,7 +138,7 @@ impl Intents {
         if let Some(calls) = command::command(&self.catalog, tokens) {
             return Some(Intent::Act { calls, lang });
         }
-        if unknown > 0 {
+        if unknown > 0 || command::commanding(tokens) {
             return None;
         }
         match question::question(&self.catalog, tokens, words.question)? {
@@ -155,7 +157,7 @@ impl Intents {
     /// Whether a word means something here: a fixed word, a number, or a house name.
     fn knows(&self, token: &Token) -> bool {
         lexicon::filler(&token.word)
-            || lexicon::cue(&token.word).is_some()
+            || verbs::cue(&token.word).is_some()
             || lexicon::kind(&token.stem).is_some()
             || lexicon::quantifier(&token.word)
             || lexicon::hvac_mode(&token.word).is_some()

@@ -5,8 +5,8 @@
 
 use serde_json::Value as Json;
 
-use super::lexicon::Action;
 use super::numbers::{Unit, Value};
+use super::verbs::Action;
 use crate::devices::{Domain, Entity, ServiceCall};
 
 /// How far "brighter" / "dimmer" move a light, in percentage points.
