@@ -1,83 +1,39 @@
 //! Local intents against the demo house: the command corpus (≥ 90 % exact), the
 //! not-a-command corpus (no action at all), and the spoken replies in both languages.
 //!
-//! The house is built here from the shared spec, not from the demo back end, so this test
-//! pins the parser to the spec.
+//! The house is `corpus/house.json`, written from the shared spec rather than taken from
+//! the demo back end, so this test pins the parser to the spec.
 
 use std::collections::BTreeMap;
 
 use mirai::agent::intents::{Intent, Intents, Lang, answer, describe_act};
-use mirai::devices::{Area, Domain, Entity, ServiceCall};
-use serde_json::{Value, json};
+use mirai::devices::{Area, Entity, ServiceCall};
+use serde::Deserialize;
+use serde_json::Value;
 
+const HOUSE: &str = include_str!("corpus/house.json");
 const COMMANDS: &str = include_str!("corpus/commands.tsv");
 const NOT_COMMANDS: &str = include_str!("corpus/not_commands.txt");
 /// The share of commands that must parse exactly as expected.
 const MIN_ACCURACY: f64 = 0.90;
 
-fn area(id: &str, name: &str, aliases: &[&str]) -> Area {
-    Area {
-        id: id.into(),
-        name: name.into(),
-        aliases: aliases.iter().map(|a| a.to_string()).collect(),
-    }
+/// The demo house of the shared spec, as the registry would list it.
+#[derive(Deserialize)]
+struct House {
+    areas: Vec<Area>,
+    entities: Vec<Entity>,
 }
 
-/// One entity of the spec: id, name, aliases, area, device class, state, attributes.
-fn entity(row: (&str, &str, &[&str], &str, Option<&str>, &str, Value)) -> Entity {
-    let (id, name, aliases, area, class, state, attributes) = row;
-    let domain: Domain = serde_json::from_value(json!(id.split('.').next().unwrap())).unwrap();
-    Entity {
-        id: id.into(),
-        name: name.into(),
-        aliases: aliases.iter().map(|a| a.to_string()).collect(),
-        area: Some(area.into()),
-        domain,
-        device_class: class.map(str::to_owned),
-        state: state.into(),
-        attributes: serde_json::from_value::<BTreeMap<String, Value>>(attributes).unwrap(),
-        backend: "demo".into(),
-    }
+fn house() -> House {
+    serde_json::from_str(HOUSE).expect("tests/corpus/house.json")
 }
 
 fn areas() -> Vec<Area> {
-    vec![
-        area("kitchen", "Kitchen", &["кухня"]),
-        area("living_room", "Living room", &["гостиная", "lounge"]),
-        area("bedroom", "Bedroom", &["спальня"]),
-        area("hallway", "Hallway", &["hall", "коридор", "прихожая"]),
-        area("garage", "Garage", &["гараж"]),
-        area("outside", "Outside", &["outdoors", "улица"]),
-    ]
+    house().areas
 }
 
 fn entities() -> Vec<Entity> {
-    let c = json!({"unit_of_measurement": "°C"});
-    [
-        ("light.kitchen", "Kitchen light", &["kitchen lights", "свет на кухне", "кухонный свет"][..], "kitchen", None, "off", json!({"brightness": 0})),
-        ("light.living_room", "Living room lamp", &["living room light", "лампа в гостиной", "свет в гостиной"], "living_room", None, "on", json!({"brightness": 180})),
-        ("light.bedroom", "Bedroom light", &["свет в спальне"], "bedroom", None, "off", json!({"brightness": 0})),
-        ("light.hallway", "Hallway light", &["hall light", "свет в коридоре"], "hallway", None, "off", json!({"brightness": 0})),
-        ("switch.coffee_maker", "Coffee maker", &["кофеварка", "coffee machine"], "kitchen", None, "off", json!({})),
-        ("fan.bedroom", "Bedroom fan", &["вентилятор в спальне", "вентилятор"], "bedroom", None, "off", json!({})),
-        ("climate.thermostat", "Thermostat", &["термостат", "heating", "отопление"], "living_room", None, "heat",
-            json!({"temperature": 21, "current_temperature": 20.5, "unit_of_measurement": "°C", "hvac_modes": ["off", "heat", "cool", "auto"]})),
-        ("sensor.kitchen_temperature", "Kitchen temperature", &["температура на кухне"], "kitchen", Some("temperature"), "22.4", c.clone()),
-        ("sensor.bedroom_temperature", "Bedroom temperature", &["температура в спальне"], "bedroom", Some("temperature"), "19.8", c.clone()),
-        ("sensor.outdoor_temperature", "Outdoor temperature", &["outside temperature", "температура на улице"], "outside", Some("temperature"), "3.5", c),
-        ("sensor.living_room_humidity", "Living room humidity", &["влажность в гостиной"], "living_room", Some("humidity"), "45", json!({"unit_of_measurement": "%"})),
-        ("binary_sensor.front_door", "Front door sensor", &[], "hallway", Some("door"), "off", json!({})),
-        ("binary_sensor.hallway_motion", "Hallway motion", &["движение в коридоре"], "hallway", Some("motion"), "off", json!({})),
-        ("lock.front_door", "Front door lock", &["front door", "замок", "входная дверь", "замок входной двери"], "hallway", None, "locked", json!({})),
-        ("cover.garage_door", "Garage door", &["garage", "гараж", "гаражные ворота", "ворота гаража"], "garage", Some("garage"), "closed", json!({"current_position": 0})),
-        ("cover.living_room_blinds", "Living room blinds", &["blinds", "жалюзи", "шторы", "жалюзи в гостиной"], "living_room", Some("blind"), "open", json!({"current_position": 100})),
-        ("media_player.living_room_tv", "Living room TV", &["TV", "телевизор", "телик"], "living_room", None, "off", json!({})),
-        ("scene.movie_night", "Movie night", &["кино", "режим кино"], "living_room", None, "scening", json!({})),
-        ("alarm_control_panel.home", "Home alarm", &["alarm", "сигнализация", "охрана"], "hallway", None, "disarmed", json!({})),
-    ]
-    .into_iter()
-    .map(entity)
-    .collect()
+    house().entities
 }
 
 fn intents() -> Intents {

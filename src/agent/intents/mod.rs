@@ -38,8 +38,9 @@ use text::Token;
 
 use crate::devices::{Area, Entity, ServiceCall};
 
-/// More unknown words than this and a request is not a quick command.
-const MAX_UNKNOWN_IN_COMMAND: usize = 1;
+/// Unknown words a request may hold. None: one unknown word can turn a command into
+/// something else ("lock the door behind you"), and the model reads those.
+const MAX_UNKNOWN_WORDS: usize = 0;
 
 /// The language of a request, and of its reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,14 +132,14 @@ impl Intents {
             return None;
         }
         let unknown = tokens.iter().filter(|t| !self.knows(t)).count();
-        if unknown > MAX_UNKNOWN_IN_COMMAND {
+        if unknown > MAX_UNKNOWN_WORDS {
             return None;
         }
         let lang = words.lang;
         if let Some(calls) = command::command(&self.catalog, tokens) {
             return Some(Intent::Act { calls, lang });
         }
-        if unknown > 0 || command::commanding(tokens) {
+        if command::commanding(tokens) {
             return None;
         }
         match question::question(&self.catalog, tokens, words.question)? {

@@ -62,7 +62,10 @@ pub(crate) fn is_number_word(token: &Token) -> bool {
     token.is_digits()
         || number_at(one, 0).is_some()
         || unit_at(one, 0).0 != Unit::Bare
-        || matches!(token.word.as_str(), "c" | "celsius" | "цельсия" | "cent")
+        || matches!(
+            token.word.as_str(),
+            "one" | "c" | "celsius" | "цельсия" | "cent"
+        )
 }
 
 /// The number starting at `i`: its value, where it ends, and a unit it implies.
