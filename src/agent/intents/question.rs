@@ -159,16 +159,7 @@ fn read(
         .filter(|&i| answers(topic, entity(i)) && of_kind(i) && in_area(i))
         .collect();
     if topic == Question::Temperature {
-        let sensed = |i: usize| {
-            found
-                .iter()
-                .any(|&s| entity(s).domain == Domain::Sensor && entity(s).area == entity(i).area)
-        };
-        found = found
-            .iter()
-            .copied()
-            .filter(|&i| entity(i).domain == Domain::Sensor || !sensed(i))
-            .collect();
+        found = sensors_first(catalog, found);
     }
     let specific = area.is_some() || !kinds.is_empty() || found.len() == 1;
     let broad = matches!(
@@ -180,4 +171,19 @@ fn read(
     }
     found.truncate(MAX_QUERY_ENTITIES);
     found
+}
+
+/// A room's temperature is its sensor's; a thermostat answers only for a room without one.
+fn sensors_first(catalog: &Catalog, found: Vec<usize>) -> Vec<usize> {
+    let entity = |i: usize| &catalog.targets[i].entity;
+    let sensed = |i: usize| {
+        found
+            .iter()
+            .any(|&s| entity(s).domain == Domain::Sensor && entity(s).area == entity(i).area)
+    };
+    found
+        .iter()
+        .copied()
+        .filter(|&i| entity(i).domain == Domain::Sensor || !sensed(i))
+        .collect()
 }

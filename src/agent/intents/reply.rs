@@ -124,75 +124,59 @@ fn data(call: &ServiceCall, key: &str, lang: Lang) -> String {
     })
 }
 
-/// The sentence for one kind of call on `what`.
+/// The sentence for one kind of call on `what`: a template per service, with `{what}`,
+/// `{unit}` and the call's data fields (`{brightness_pct}`) filled in.
 fn done(call: &ServiceCall, what: &str, unit: &str, lang: Lang) -> String {
-    let pct = |k| data(call, k, lang);
-    let en = lang == Lang::En;
-    let text = match (call.service.as_str(), call.domain()) {
-        ("turn_on", "light") if call.data.contains_key("brightness_pct") => match en {
-            true => format!("Set {what} to {}%", pct("brightness_pct")),
-            false => format!("Включила {what} на {}%", pct("brightness_pct")),
-        },
-        ("turn_on", "scene") => pick(en, format!("Activated {what}"), format!("Включила {what}")),
-        ("turn_on", _) => pick(en, format!("Turned on {what}"), format!("Включила {what}")),
-        ("turn_off", _) => pick(
-            en,
-            format!("Turned off {what}"),
-            format!("Выключила {what}"),
-        ),
-        ("toggle", _) => pick(en, format!("Toggled {what}"), format!("Переключила {what}")),
-        ("set_temperature", _) => {
-            let t = pct("temperature");
-            pick(
-                en,
-                format!("Set {what} to {t} {unit}"),
-                format!("Поставила {what} на {t} {unit}"),
-            )
-        }
-        ("set_hvac_mode", _) => {
-            let mode = pct("hvac_mode");
-            let ru = format!("Перевела {what} в режим «{}»", russian::hvac_mode(&mode));
-            pick(en, format!("Set {what} to {mode}"), ru)
-        }
-        ("open_cover", _) => pick(en, format!("Opened {what}"), format!("Открыла {what}")),
-        ("close_cover", _) => pick(en, format!("Closed {what}"), format!("Закрыла {what}")),
-        ("stop_cover", _) => pick(en, format!("Stopped {what}"), format!("Остановила {what}")),
-        ("set_cover_position", _) => {
-            let p = pct("position");
-            pick(
-                en,
-                format!("Set {what} to {p}%"),
-                format!("Открыла {what} на {p}%"),
-            )
-        }
-        ("lock", _) => pick(en, format!("Locked {what}"), format!("Заперла {what}")),
-        ("unlock", _) => pick(en, format!("Unlocked {what}"), format!("Отперла {what}")),
-        ("alarm_arm_away", _) => pick(
-            en,
-            format!("Armed {what}"),
-            format!("Поставила {what} на охрану"),
-        ),
-        ("alarm_arm_home", _) => pick(
-            en,
-            format!("Armed {what} in home mode"),
-            format!("Поставила {what} на охрану в режиме «дома»"),
-        ),
-        ("alarm_disarm", _) => pick(
-            en,
-            format!("Disarmed {what}"),
-            format!("Сняла {what} с охраны"),
-        ),
-        (service, _) => pick(
-            en,
-            format!("Done: {service} on {what}"),
-            format!("Готово: {service}, {what}"),
-        ),
-    };
+    let (en, ru) = template(call);
+    let mut text = if lang == Lang::En { en } else { ru }
+        .replace("{what}", what)
+        .replace("{unit}", unit)
+        .replace("{service}", &call.service);
+    for key in call.data.keys() {
+        let value = data(call, key, lang);
+        let value = match (key.as_str(), lang) {
+            ("hvac_mode", Lang::Ru) => russian::hvac_mode(&value).to_owned(),
+            _ => value,
+        };
+        text = text.replace(&format!("{{{key}}}"), &value);
+    }
     format!("{}.", capitalize(text.trim_end()))
 }
 
-fn pick(en: bool, english: String, russian: String) -> String {
-    if en { english } else { russian }
+/// The English and Russian templates for a call.
+fn template(call: &ServiceCall) -> (&'static str, &'static str) {
+    let dimmed = call.data.contains_key("brightness_pct");
+    match (call.service.as_str(), call.domain()) {
+        ("turn_on", "light") if dimmed => (
+            "Set {what} to {brightness_pct}%",
+            "Включила {what} на {brightness_pct}%",
+        ),
+        ("turn_on", "scene") => ("Activated {what}", "Включила {what}"),
+        ("turn_on", _) => ("Turned on {what}", "Включила {what}"),
+        ("turn_off", _) => ("Turned off {what}", "Выключила {what}"),
+        ("toggle", _) => ("Toggled {what}", "Переключила {what}"),
+        ("set_temperature", _) => (
+            "Set {what} to {temperature} {unit}",
+            "Поставила {what} на {temperature} {unit}",
+        ),
+        ("set_hvac_mode", _) => (
+            "Set {what} to {hvac_mode}",
+            "Перевела {what} в режим «{hvac_mode}»",
+        ),
+        ("open_cover", _) => ("Opened {what}", "Открыла {what}"),
+        ("close_cover", _) => ("Closed {what}", "Закрыла {what}"),
+        ("stop_cover", _) => ("Stopped {what}", "Остановила {what}"),
+        ("set_cover_position", _) => ("Set {what} to {position}%", "Открыла {what} на {position}%"),
+        ("lock", _) => ("Locked {what}", "Заперла {what}"),
+        ("unlock", _) => ("Unlocked {what}", "Отперла {what}"),
+        ("alarm_arm_away", _) => ("Armed {what}", "Поставила {what} на охрану"),
+        ("alarm_arm_home", _) => (
+            "Armed {what} in home mode",
+            "Поставила {what} на охрану в режиме «дома»",
+        ),
+        ("alarm_disarm", _) => ("Disarmed {what}", "Сняла {what} с охраны"),
+        _ => ("Done: {service} on {what}", "Готово: {service}, {what}"),
+    }
 }
 
 /// A note when the device's state after the call is not the one asked for.

@@ -74,96 +74,185 @@ pub(crate) enum Cue {
     Aspect(Aspect),
 }
 
+/// Verbs that say their action alone, every form a person uses.
+const VERBS: &[(Action, &[&str])] = &[
+    (
+        Action::TurnOn,
+        &[
+            "включи",
+            "включить",
+            "включите",
+            "включай",
+            "включайте",
+            "включишь",
+            "вруби",
+            "врубить",
+            "врубите",
+            "зажги",
+            "зажгите",
+            "зажечь",
+        ],
+    ),
+    (
+        Action::TurnOff,
+        &[
+            "kill",
+            "выключи",
+            "выключить",
+            "выключите",
+            "выключай",
+            "выключишь",
+            "отключи",
+            "отключить",
+            "отключите",
+            "погаси",
+            "погасить",
+            "погасите",
+            "выруби",
+            "вырубить",
+            "вырубите",
+            "потуши",
+            "потушить",
+        ],
+    ),
+    (
+        Action::Toggle,
+        &["toggle", "flip", "переключи", "переключить", "переключите"],
+    ),
+    (
+        Action::Open,
+        &["open", "открой", "открыть", "откройте", "открывай"],
+    ),
+    (
+        Action::Close,
+        &["close", "закрой", "закрыть", "закройте", "закрывай"],
+    ),
+    (
+        Action::Stop,
+        &["stop", "останови", "остановить", "остановите", "стоп"],
+    ),
+    (
+        Action::Lock,
+        &[
+            "lock",
+            "запри",
+            "запереть",
+            "заприте",
+            "заблокируй",
+            "заблокировать",
+        ],
+    ),
+    (
+        Action::Unlock,
+        &[
+            "unlock",
+            "отопри",
+            "отпереть",
+            "отоприте",
+            "разблокируй",
+            "разблокировать",
+        ],
+    ),
+    (
+        Action::Set,
+        &[
+            "set",
+            "make",
+            "поставь",
+            "поставить",
+            "поставьте",
+            "установи",
+            "установить",
+            "установите",
+            "сделай",
+            "сделать",
+            "сделайте",
+            "выстави",
+            "выставь",
+            "переведи",
+        ],
+    ),
+    (
+        Action::Up,
+        &[
+            "raise",
+            "increase",
+            "прибавь",
+            "прибавить",
+            "прибавьте",
+            "увеличь",
+            "увеличить",
+            "повысь",
+            "подними",
+            "поднять",
+            "поднимите",
+        ],
+    ),
+    (
+        Action::Down,
+        &[
+            "lower",
+            "decrease",
+            "reduce",
+            "убавь",
+            "убавить",
+            "убавьте",
+            "уменьши",
+            "уменьшить",
+            "понизь",
+            "опусти",
+            "опустить",
+            "опустите",
+        ],
+    ),
+    (Action::Brighten, &["brighten"]),
+    (Action::Dim, &["dim", "приглуши", "приглушить"]),
+    (
+        Action::Activate,
+        &[
+            "activate",
+            "start",
+            "run",
+            "активируй",
+            "активировать",
+            "запусти",
+            "запустить",
+            "запустите",
+        ],
+    ),
+    (Action::ArmAway, &["arm"]),
+    (Action::Disarm, &["disarm", "сними", "снять", "снимите"]),
+];
+
 /// The cue `word` gives, if any. English verbs count only at the start of a clause; the
 /// caller checks that.
 pub(crate) fn cue(word: &str) -> Option<Cue> {
     use Action::*;
-    let verb = match word {
-        "turn" | "switch" | "power" | "put" => return Some(Cue::Phrasal),
-        "shut" => return Some(Cue::Shut),
-        "on" => return Some(Cue::Particle(TurnOn)),
-        "off" => return Some(Cue::Particle(TurnOff)),
-        "up" => return Some(Cue::Particle(Up)),
-        "down" => return Some(Cue::Particle(Down)),
-        "warmer" | "hotter" | "теплее" | "потеплее" => {
-            return Some(Cue::Modifier(Warmer));
+    let cue = match word {
+        "turn" | "switch" | "power" | "put" => Cue::Phrasal,
+        "shut" => Cue::Shut,
+        "on" => Cue::Particle(TurnOn),
+        "off" => Cue::Particle(TurnOff),
+        "up" => Cue::Particle(Up),
+        "down" => Cue::Particle(Down),
+        "warmer" | "hotter" | "теплее" | "потеплее" => Cue::Modifier(Warmer),
+        "cooler" | "colder" | "холоднее" | "похолоднее" | "прохладнее" => {
+            Cue::Modifier(Cooler)
         }
-        "cooler" | "colder" | "холоднее" | "похолоднее" | "прохладнее" =>
-        {
-            return Some(Cue::Modifier(Cooler));
-        }
-        "brighter" | "ярче" | "поярче" => return Some(Cue::Modifier(Brighten)),
+        "brighter" | "ярче" | "поярче" => Cue::Modifier(Brighten),
         "dimmer" | "darker" | "темнее" | "потемнее" | "тусклее" => {
-            return Some(Cue::Modifier(Dim));
+            Cue::Modifier(Dim)
         }
-        "brightness" | "яркость" | "яркости" => {
-            return Some(Cue::Aspect(Aspect::Brightness));
+        "brightness" | "яркость" | "яркости" => Cue::Aspect(Aspect::Brightness),
+        "temperature" | "температуру" | "температура" | "температуры" => {
+            Cue::Aspect(Aspect::Temperature)
         }
-        "temperature" | "температуру" | "температура" | "температуры" =>
-        {
-            return Some(Cue::Aspect(Aspect::Temperature));
+        _ => {
+            let (action, _) = VERBS.iter().find(|(_, forms)| forms.contains(&word))?;
+            Cue::Verb(*action)
         }
-        "включи" | "включить" | "включите" | "включай" | "включайте" | "включишь" | "вруби"
-        | "врубить" | "врубите" | "зажги" | "зажгите" | "зажечь" => {
-            TurnOn
-        }
-        "kill" | "выключи" | "выключить" | "выключите" | "выключай" | "выключишь" | "отключи"
-        | "отключить" | "отключите" | "погаси" | "погасить" | "погасите" | "выруби"
-        | "вырубить" | "вырубите" | "потуши" | "потушить" => TurnOff,
-        "toggle" | "flip" | "переключи" | "переключить" | "переключите" => {
-            Toggle
-        }
-        "open" | "открой" | "открыть" | "откройте" | "открывай" => {
-            Open
-        }
-        "close" | "закрой" | "закрыть" | "закройте" | "закрывай" => {
-            Close
-        }
-        "stop" | "останови" | "остановить" | "остановите" | "стоп" => {
-            Stop
-        }
-        "lock" | "запри" | "запереть" | "заприте" | "заблокируй" | "заблокировать" => {
-            Lock
-        }
-        "unlock" | "отопри" | "отпереть" | "отоприте" | "разблокируй" | "разблокировать" => {
-            Unlock
-        }
-        "set"
-        | "make"
-        | "поставь"
-        | "поставить"
-        | "поставьте"
-        | "установи"
-        | "установить"
-        | "установите"
-        | "сделай"
-        | "сделать"
-        | "сделайте"
-        | "выстави"
-        | "выставь"
-        | "переведи" => Set,
-        "raise" | "increase" | "прибавь" | "прибавить" | "прибавьте" | "увеличь" | "увеличить"
-        | "повысь" | "подними" | "поднять" | "поднимите" => Up,
-        "lower" | "decrease" | "reduce" | "убавь" | "убавить" | "убавьте" | "уменьши"
-        | "уменьшить" | "понизь" | "опусти" | "опустить" | "опустите" => {
-            Down
-        }
-        "brighten" => Brighten,
-        "dim" | "приглуши" | "приглушить" => Dim,
-        "activate"
-        | "start"
-        | "run"
-        | "активируй"
-        | "активировать"
-        | "запусти"
-        | "запустить"
-        | "запустите" => Activate,
-        "arm" => ArmAway,
-        "disarm" => Disarm,
-        "сними" | "снять" | "снимите" => Disarm,
-        _ => return None,
     };
-    Some(Cue::Verb(verb))
+    Some(cue)
 }
 
 #[cfg(test)]
