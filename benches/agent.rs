@@ -33,7 +33,10 @@ fn main() {
         eprintln!("agent benchmark: run it with `cargo bench --bench agent`");
         return;
     }
-    let total: usize = std::env::var("MIRAI_BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let total: usize = std::env::var("MIRAI_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mirai.db");
     fill(&db, total);
@@ -42,22 +45,43 @@ fn main() {
     let agent = agent(&db, &server);
 
     let local = time(|i| {
-        let text = if i % 2 == 0 { "turn off the kitchen light" } else { "turn on the kitchen light" };
+        let text = if i % 2 == 0 {
+            "turn off the kitchen light"
+        } else {
+            "turn on the kitchen light"
+        };
         let reply = agent.handle(&Request::new(text, Source::Cli, "bench", "session-7"));
         assert_eq!(reply.via, "local_intent");
     });
     let model = time(|_| {
-        let reply = agent.handle(&Request::new("what will the weather be like?", Source::Cli, "bench", "session-7"));
+        let reply = agent.handle(&Request::new(
+            "what will the weather be like?",
+            Source::Cli,
+            "bench",
+            "session-7",
+        ));
         assert_eq!(reply.via, "model", "{}", reply.text);
     });
     let floor = bare_client(&server);
     println!("messages stored: {total}\n");
     println!("| measure | p50 | p99 | target |\n|---|---|---|---|");
     row("local-intent command, whole turn", &local, "p99 ≤ 1 ms");
-    row("model turn, whole (stand-in model answers at once)", &model, "—");
-    row("the model call alone (bare client, same server)", &floor, "—");
+    row(
+        "model turn, whole (stand-in model answers at once)",
+        &model,
+        "—",
+    );
+    row(
+        "the model call alone (bare client, same server)",
+        &floor,
+        "—",
+    );
     let over = |p| ms(pct(&model, p)) - ms(pct(&floor, p));
-    println!("| agent overhead beyond the model's time | {:.3} ms | {:.3} ms | p99 ≤ 5 ms |", over(50), over(99));
+    println!(
+        "| agent overhead beyond the model's time | {:.3} ms | {:.3} ms | p99 ≤ 5 ms |",
+        over(50),
+        over(99)
+    );
 }
 
 fn fill(db: &std::path::Path, total: usize) {
@@ -66,14 +90,20 @@ fn fill(db: &std::path::Path, total: usize) {
     for s in &sessions {
         memory.ensure_session(s, "bench", "bench").unwrap();
     }
-    let texts: Vec<String> = (0..FILL_BATCH).map(|i| format!("message {i} about the lights and the weather")).collect();
+    let texts: Vec<String> = (0..FILL_BATCH)
+        .map(|i| format!("message {i} about the lights and the weather"))
+        .collect();
     let now = mirai::clock::now_ms();
     for batch in 0..total.div_ceil(FILL_BATCH) {
         let n = FILL_BATCH.min(total - batch * FILL_BATCH);
         let rows: Vec<NewMessage<'_>> = (0..n)
             .map(|i| NewMessage {
                 session: &sessions[(batch * FILL_BATCH + i) % SESSIONS],
-                role: if i % 2 == 0 { Role::User } else { Role::Assistant },
+                role: if i % 2 == 0 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
                 content: &texts[i],
                 created_at: Some(now - ((total - batch * FILL_BATCH - i) as i64) * 10),
             })
@@ -92,7 +122,7 @@ fn agent(db: &std::path::Path, server: &OpenAiServer) -> Agent {
     let llm = Llm::new(&config, Arc::new(MemoryLedger::new()), Environment::real());
     let mut registry = Registry::new();
     registry.add(Arc::new(DemoHouse::builtin()));
-    Agent::new(&config, memory, llm, registry)
+    Agent::new(&config, memory, llm, registry).unwrap()
 }
 
 fn bare_client(server: &OpenAiServer) -> Vec<Duration> {
@@ -148,5 +178,9 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn row(name: &str, samples: &[Duration], target: &str) {
-    println!("| {name} | {:.3} ms | {:.3} ms | {target} |", ms(pct(samples, 50)), ms(pct(samples, 99)));
+    println!(
+        "| {name} | {:.3} ms | {:.3} ms | {target} |",
+        ms(pct(samples, 50)),
+        ms(pct(samples, 99))
+    );
 }

@@ -10,10 +10,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::agent::{Agent, Reply, Request};
-use crate::frontends::terminal::TerminalHost;
 use crate::config::{Config, ConfigError, Env, LoadOptions};
 use crate::devices::Registry;
 use crate::devices::demo::DemoHouse;
+use crate::frontends::terminal::TerminalHost;
 use crate::llm::budget::{DayTotals, Ledger, ModelTotals};
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
@@ -85,8 +85,13 @@ impl App {
 
     /// The agent over the registry, with its own memory connection and model client.
     pub fn agent(&self, demo: bool) -> anyhow::Result<Agent> {
-        let agent = Agent::new(&self.config, self.memory()?, self.llm()?, self.registry(demo)?)
-            .context("the ethical_filter section of the config")?;
+        let agent = Agent::new(
+            &self.config,
+            self.memory()?,
+            self.llm()?,
+            self.registry(demo)?,
+        )
+        .context("the ethical_filter section of the config")?;
         Ok(agent)
     }
 
@@ -116,26 +121,43 @@ impl TerminalHost for AgentTerminal {
     }
 
     fn history(&self, session: &str, limit: usize) -> Vec<(String, String)> {
-        let messages = self.memory().get_session_history(session, Some(limit)).unwrap_or_default();
-        messages.into_iter().map(|m| (m.role.as_str().to_owned(), m.content)).collect()
+        let messages = self
+            .memory()
+            .get_session_history(session, Some(limit))
+            .unwrap_or_default();
+        messages
+            .into_iter()
+            .map(|m| (m.role.as_str().to_owned(), m.content))
+            .collect()
     }
 
     fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String> {
-        self.memory().save_preference(user, key, value).map_err(|e| e.to_string())
+        self.memory()
+            .save_preference(user, key, value)
+            .map_err(|e| e.to_string())
     }
 
     fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
-        self.memory().delete_preference(user, key).map_err(|e| e.to_string())
+        self.memory()
+            .delete_preference(user, key)
+            .map_err(|e| e.to_string())
     }
 
     fn prefs(&self, user: &str) -> Vec<(String, String)> {
-        self.memory().get_preferences(user).unwrap_or_default().into_iter().collect()
+        self.memory()
+            .get_preferences(user)
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
     }
 
     fn status(&self) -> Vec<(String, String)> {
         let stats = self.memory().stats().ok();
         let memory = stats.map_or("unavailable".into(), |s| {
-            format!("{} messages, {} knowledge entries, {} preferences", s.messages, s.knowledge, s.preferences)
+            format!(
+                "{} messages, {} knowledge entries, {} preferences",
+                s.messages, s.knowledge, s.preferences
+            )
         });
         let breakers = self.0.llm().breakers();
         let open: Vec<&str> = breakers
@@ -143,11 +165,18 @@ impl TerminalHost for AgentTerminal {
             .filter(|(_, state)| !matches!(state, crate::llm::breaker::BreakerState::Closed { .. }))
             .map(|(name, _)| name.as_str())
             .collect();
-        let model = if open.is_empty() { "available".to_owned() } else { format!("unavailable: {}", open.join(", ")) };
+        let model = if open.is_empty() {
+            "available".to_owned()
+        } else {
+            format!("unavailable: {}", open.join(", "))
+        };
         vec![
             ("model".into(), model),
             ("memory".into(), memory),
-            ("devices".into(), format!("{} entities", self.0.registry().entities().len())),
+            (
+                "devices".into(),
+                format!("{} entities", self.0.registry().entities().len()),
+            ),
         ]
     }
 }

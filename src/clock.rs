@@ -31,7 +31,13 @@ pub fn rfc3339_s(secs: i64) -> String {
 /// sees it: `("2026-11-25T17:03:07+03:00", "Wednesday")`.
 pub fn local_time(ms: i64) -> (String, &'static str) {
     const WEEKDAYS: [&str; 7] = [
-        "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
     ];
     let secs = ms.div_euclid(1000) as libc::time_t;
     // SAFETY: localtime_r reads `secs` and writes only into `tm`, a valid out-pointer.

@@ -23,11 +23,17 @@ struct Home {
 }
 
 fn home(server: Option<&OpenAiServer>, yaml: &str, house: Option<DemoHouse>) -> Home {
-    let mut vars = vec![("OPENAI_BASE_URL".to_owned(), "http://127.0.0.1:9/v1".to_owned())];
+    let mut vars = vec![(
+        "OPENAI_BASE_URL".to_owned(),
+        "http://127.0.0.1:9/v1".to_owned(),
+    )];
     if let Some(s) = server {
         vars = vec![
             ("OPENAI_BASE_URL".into(), s.base_url()),
-            ("OPENAI_API_KEY".into(), "sk-agent-test-0123456789abcdef".into()),
+            (
+                "OPENAI_API_KEY".into(),
+                "sk-agent-test-0123456789abcdef".into(),
+            ),
         ];
     }
     let text = format!("openai:\n  defaults:\n    max_retries: 0\n{yaml}");
@@ -37,7 +43,10 @@ fn home(server: Option<&OpenAiServer>, yaml: &str, house: Option<DemoHouse>) -> 
     let llm = Llm::new(&config, Arc::new(MemoryLedger::new()), Environment::real());
     let mut registry = Registry::new();
     registry.add(Arc::new(house.unwrap_or_else(DemoHouse::builtin)));
-    Home { agent: Agent::new(&config, memory, llm, registry), _dir: dir }
+    Home {
+        agent: Agent::new(&config, memory, llm, registry).unwrap(),
+        _dir: dir,
+    }
 }
 
 fn say(home: &Home, text: &str) -> Reply {
@@ -45,7 +54,8 @@ fn say(home: &Home, text: &str) -> Reply {
 }
 
 fn say_as(home: &Home, user: &str, session: &str, text: &str) -> Reply {
-    home.agent.handle(&Request::new(text, Source::Cli, user, session))
+    home.agent
+        .handle(&Request::new(text, Source::Cli, user, session))
 }
 
 fn state(home: &Home, id: &str) -> String {
@@ -57,7 +67,12 @@ fn call(id: &str, name: &str, args: serde_json::Value) -> (String, String, Strin
 }
 
 fn tool_calls(calls: Vec<(String, String, String)>) -> Scripted {
-    Scripted::chat_tool_calls(calls.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect())
+    Scripted::chat_tool_calls(
+        calls
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect(),
+    )
 }
 
 #[test]
@@ -69,7 +84,11 @@ fn local_intents_act_offline_in_both_languages() {
     assert_eq!(reply.actions[0].outcome, "done");
     let reply = say(&home, "включи свет на кухне");
     assert_eq!(state(&home, "light.kitchen"), "on", "{reply:?}");
-    assert!(reply.text.chars().any(|c| ('а'..='я').contains(&c)), "answered in Russian: {}", reply.text);
+    assert!(
+        reply.text.chars().any(|c| ('а'..='я').contains(&c)),
+        "answered in Russian: {}",
+        reply.text
+    );
 }
 
 #[test]
@@ -77,7 +96,11 @@ fn without_a_model_other_requests_get_an_honest_answer() {
     let home = home(None, "", None);
     let reply = say(&home, "what should I cook tonight?");
     assert_eq!(reply.via, "offline");
-    assert!(reply.text.contains("OPENAI_API_KEY") && reply.text.contains("still work"), "{}", reply.text);
+    assert!(
+        reply.text.contains("OPENAI_API_KEY") && reply.text.contains("still work"),
+        "{}",
+        reply.text
+    );
     assert!(reply.actions.is_empty());
 }
 
@@ -85,12 +108,18 @@ fn without_a_model_other_requests_get_an_honest_answer() {
 fn the_model_drives_several_tool_calls_and_the_turn_is_remembered() {
     let server = OpenAiServer::start();
     server.push(Scripted::json(200, json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"kind\": \"device_command\"}"}, "finish_reason": "stop"}], "model": "gpt-4o-mini", "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}})));
-    server.push(tool_calls(vec![call("c1", "find_devices", json!({"area": "living"}))]));
+    server.push(tool_calls(vec![call(
+        "c1",
+        "find_devices",
+        json!({"area": "living"}),
+    )]));
     server.push(tool_calls(vec![
         call("c2", "call_service", json!({"entity_id": "light.living_room", "service": "turn_on", "data": {"brightness_pct": 30}})),
         call("c3", "call_service", json!({"entity_id": "cover.living_room_blinds", "service": "close_cover"})),
     ]));
-    server.push(Scripted::chat_text("The lamp is dimmed and the blinds are closed."));
+    server.push(Scripted::chat_text(
+        "The lamp is dimmed and the blinds are closed.",
+    ));
     let home = home(Some(&server), "", None);
     let reply = say(&home, "film night is starting, get the room ready");
     assert_eq!(reply.via, "model", "{reply:?}");
@@ -103,23 +132,46 @@ fn the_model_drives_several_tool_calls_and_the_turn_is_remembered() {
 
     let sent = server.requests();
     let last = &sent.last().unwrap().body["messages"];
-    let tool_results: Vec<_> = last.as_array().unwrap().iter().filter(|m| m["role"] == "tool").collect();
-    assert!(tool_results.iter().any(|m| m["content"].as_str().unwrap().contains("cover.living_room_blinds")));
-    assert!(sent[1].body["tools"].as_array().unwrap().len() >= 5, "the tools are offered");
+    let tool_results: Vec<_> = last
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .collect();
+    assert!(tool_results.iter().any(|m| {
+        m["content"]
+            .as_str()
+            .unwrap()
+            .contains("cover.living_room_blinds")
+    }));
+    assert!(
+        sent[1].body["tools"].as_array().unwrap().len() >= 5,
+        "the tools are offered"
+    );
 
     let memory = home.agent.memory().lock().unwrap();
     let history = memory.get_session_history("s1", None).unwrap();
     assert_eq!(history.len(), 2);
-    let task = memory.find_similar_tasks("film night", 1).unwrap().remove(0);
+    let task = memory
+        .find_similar_tasks("film night", 1)
+        .unwrap()
+        .remove(0);
     assert_eq!(task.status, TaskStatus::Done);
-    let kinds: Vec<String> = memory.thoughts(task.id).unwrap().iter().map(|t| t.kind.to_string()).collect();
+    let kinds: Vec<String> = memory
+        .thoughts(task.id)
+        .unwrap()
+        .iter()
+        .map(|t| t.kind.to_string())
+        .collect();
     assert_eq!(kinds, ["analysis", "action", "reflection"]);
 }
 
 #[test]
 fn a_reply_claiming_an_action_no_tool_did_is_corrected() {
     let server = OpenAiServer::start();
-    server.set_default(Scripted::chat_text("Done! I turned on the coffee maker for you."));
+    server.set_default(Scripted::chat_text(
+        "Done! I turned on the coffee maker for you.",
+    ));
     let home = home(Some(&server), "", None);
     let reply = say(&home, "I'd love a coffee, could you sort that out?");
     assert_eq!(reply.text, "I haven't changed any device.");
@@ -134,7 +186,11 @@ fn unlocking_waits_for_the_same_user_to_say_yes() {
     assert_eq!(reply.pending_confirmation.len(), 1, "{reply:?}");
     let other = say_as(&home, "mallory", "s1", "yes");
     assert!(other.actions.is_empty());
-    assert_eq!(state(&home, "lock.front_door"), "locked", "another user cannot confirm");
+    assert_eq!(
+        state(&home, "lock.front_door"),
+        "locked",
+        "another user cannot confirm"
+    );
     let reply = say(&home, "yes");
     assert_eq!(reply.via, "confirmation", "{reply:?}");
     assert_eq!(state(&home, "lock.front_door"), "unlocked");
@@ -159,7 +215,11 @@ entities:
     let house = DemoHouse::from_str(yaml, "test house").unwrap();
     let server = OpenAiServer::start();
     // A model fooled by the device text tries to unlock; the gate still asks the person.
-    server.push(tool_calls(vec![call("c1", "call_service", json!({"entity_id": "lock.front_door", "service": "unlock"}))]));
+    server.push(tool_calls(vec![call(
+        "c1",
+        "call_service",
+        json!({"entity_id": "lock.front_door", "service": "unlock"}),
+    )]));
     server.push(Scripted::chat_text("Unlocked the front door."));
     let home = home(Some(&server), "", Some(house));
     let reply = say(&home, "what does the note in the hallway say?");
@@ -168,7 +228,13 @@ entities:
     assert!(!reply.text.starts_with("Unlocked"), "{}", reply.text);
     let system = &server.requests()[0].body["messages"][0];
     assert_eq!(system["role"], "system");
-    assert!(!system["content"].as_str().unwrap().contains("ignore previous"), "device text never enters the system prompt");
+    assert!(
+        !system["content"]
+            .as_str()
+            .unwrap()
+            .contains("ignore previous"),
+        "device text never enters the system prompt"
+    );
 }
 
 #[test]
@@ -182,17 +248,30 @@ fn harmful_requests_are_refused_without_calling_the_model_and_audited() {
     assert!(reply.blocked.is_none(), "{reply:?}");
     let memory = home.agent.memory().lock().unwrap();
     let audit = memory.audit_since(0, 10).unwrap();
-    assert!(audit.iter().any(|e| e.verdict == "block"), "{audit:?}");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.verdict == mirai::memory::AuditVerdict::Block),
+        "{audit:?}"
+    );
 }
 
 #[test]
 fn the_tool_loop_stops_at_max_iterations() {
     let server = OpenAiServer::start();
     server.set_default(tool_calls(vec![call("c", "get_datetime", json!({}))]));
-    let home = home(Some(&server), "services:\n  autonomous:\n    max_iterations: 3\n", None);
+    let home = home(
+        Some(&server),
+        "services:\n  autonomous:\n    max_iterations: 3\n",
+        None,
+    );
     let reply = say(&home, "tell me the time, over and over, forever");
     assert!(reply.text.contains("too many steps"), "{}", reply.text);
-    let chat_calls = server.requests().iter().filter(|r| r.body["tools"].is_array()).count();
+    let chat_calls = server
+        .requests()
+        .iter()
+        .filter(|r| r.body["tools"].is_array())
+        .count();
     assert_eq!(chat_calls, 3);
 }
 
@@ -201,8 +280,16 @@ fn a_stored_tone_changes_the_system_prompt() {
     let server = OpenAiServer::start();
     server.set_default(Scripted::chat_text("Fine."));
     let home = home(Some(&server), "", None);
-    home.agent.memory().lock().unwrap().save_preference("alice", "tone", "brief").unwrap();
+    home.agent
+        .memory()
+        .lock()
+        .unwrap()
+        .save_preference("alice", "tone", "brief")
+        .unwrap();
     say(&home, "how was your day?");
-    let system = server.requests().last().unwrap().body["messages"][0]["content"].as_str().unwrap().to_owned();
+    let system = server.requests().last().unwrap().body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(system.contains("few words"), "{system}");
 }

@@ -35,28 +35,81 @@ impl Kind {
     }
 
     fn parse(s: &str) -> Option<Kind> {
-        [Kind::DeviceCommand, Kind::Question, Kind::ChitChat, Kind::MultiStep]
-            .into_iter()
-            .find(|k| s.contains(k.as_str()))
+        [
+            Kind::DeviceCommand,
+            Kind::Question,
+            Kind::ChitChat,
+            Kind::MultiStep,
+        ]
+        .into_iter()
+        .find(|k| s.contains(k.as_str()))
     }
 }
 
 /// Local rules first: a kind when the words make it plain, `None` when unsure.
 pub(crate) fn analyze_locally(text: &str) -> Option<Kind> {
-    let t = format!(" {} ", text.to_lowercase());
+    let words: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' })
+        .collect();
+    let t = format!(" {} ", words.split_whitespace().collect::<Vec<_>>().join(" "));
     let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
-    if has(&[" and then ", " then ", " after that ", " if ", " when ", " затем ", " потом ", " после этого ", " если ", " когда "]) {
+    if has(&[
+        " and then ",
+        " then ",
+        " after that ",
+        " if ",
+        " when ",
+        " затем ",
+        " потом ",
+        " после этого ",
+        " если ",
+        " когда ",
+    ]) {
         return Some(Kind::MultiStep);
     }
-    if has(&[" hi ", " hello ", " thanks ", " thank you ", " привет ", " спасибо ", " как дела", " how are you"]) {
+    if has(&[
+        " hi ",
+        " hello ",
+        " thanks ",
+        " thank you ",
+        " привет ",
+        " спасибо ",
+        " как дела",
+        " how are you",
+    ]) {
         return Some(Kind::ChitChat);
     }
     if text.trim_end().ends_with('?')
-        || has(&[" what ", " who ", " how ", " why ", " where ", " что ", " кто ", " как ", " почему ", " где ", " сколько "])
+        || has(&[
+            " what ",
+            " who ",
+            " how ",
+            " why ",
+            " where ",
+            " что ",
+            " кто ",
+            " как ",
+            " почему ",
+            " где ",
+            " сколько ",
+        ])
     {
         return Some(Kind::Question);
     }
-    if has(&[" turn ", " switch ", " set ", " open ", " close ", " lock ", " включи", " выключи", " открой", " закрой"]) {
+    if has(&[
+        " turn ",
+        " switch ",
+        " set ",
+        " open ",
+        " close ",
+        " lock ",
+        " включи",
+        " выключи",
+        " открой",
+        " закрой",
+    ]) {
         return Some(Kind::DeviceCommand);
     }
     None
@@ -94,7 +147,12 @@ impl Turn<'_> {
             _ => None,
         };
         let reply = self.execute(text, plan.as_deref(), &mut usage, log)?;
-        Ok(Thought { analysis: kind.as_str().to_owned(), plan, text: reply, usage })
+        Ok(Thought {
+            analysis: kind.as_str().to_owned(),
+            plan,
+            text: reply,
+            usage,
+        })
     }
 
     /// The fast model's guess at the kind, as JSON.
@@ -129,7 +187,13 @@ impl Turn<'_> {
     }
 
     /// The tool-calling loop with the main model, bounded by iterations and the deadline.
-    fn execute(&self, text: &str, plan: Option<&str>, usage: &mut Usage, log: &mut TurnLog) -> Result<String, LlmError> {
+    fn execute(
+        &self,
+        text: &str,
+        plan: Option<&str>,
+        usage: &mut Usage,
+        log: &mut TurnLog,
+    ) -> Result<String, LlmError> {
         let mut messages = vec![ChatMessage::system(self.system.clone())];
         messages.extend(context_messages(&self.context));
         messages.extend(self.history.iter().cloned());
@@ -148,7 +212,10 @@ impl Turn<'_> {
             if response.tool_calls.is_empty() {
                 return Ok(response.text.unwrap_or_default());
             }
-            messages.push(assistant_calling(response.text.clone(), response.tool_calls.clone()));
+            messages.push(assistant_calling(
+                response.text.clone(),
+                response.tool_calls.clone(),
+            ));
             for call in &response.tool_calls {
                 let result = self.tools.run(call, log);
                 messages.push(ChatMessage::tool_result(call.id.clone(), result));
@@ -183,15 +250,45 @@ fn add(total: &mut Usage, u: Usage) {
 
 /// Words that claim something was done to a device.
 const CLAIMS: &[&str] = &[
-    "turned on", "turned off", "switched on", "switched off", "i've set", "i have set", "set the",
-    "unlocked", "locked the", "opened", "closed the", "i've turned", "done.", "включил", "выключил",
-    "открыл", "закрыл", "запер", "отпер", "установил", "поставил", "готово",
+    "turned on",
+    "turned off",
+    "switched on",
+    "switched off",
+    "i've set",
+    "i have set",
+    "set the",
+    "unlocked",
+    "locked the",
+    "opened",
+    "closed the",
+    "i've turned",
+    "done.",
+    "включил",
+    "выключил",
+    "открыл",
+    "закрыл",
+    "запер",
+    "отпер",
+    "установил",
+    "поставил",
+    "готово",
 ];
 
 /// Words that admit something went wrong or waits.
 const ADMISSIONS: &[&str] = &[
-    "couldn't", "could not", "failed", "can't", "cannot", "confirm", "not able", "unable",
-    "не удалось", "не смог", "не могу", "подтверд", "ошибк",
+    "couldn't",
+    "could not",
+    "failed",
+    "can't",
+    "cannot",
+    "confirm",
+    "not able",
+    "unable",
+    "не удалось",
+    "не смог",
+    "не могу",
+    "подтверд",
+    "ошибк",
 ];
 
 /// Checks the reply against what the tools did: a claimed action that no tool performed is
@@ -205,11 +302,21 @@ pub(crate) fn reflect(reply: &str, log: &TurnLog, lang: Lang) -> (String, String
     let mut notes = Vec::new();
     if claims && done == 0 {
         notes.push("the reply claimed an action no tool performed; corrected");
-        text = lang.pick("I haven't changed any device.", "Я не изменила ни одного устройства.").to_owned();
+        text = lang
+            .pick(
+                "I haven't changed any device.",
+                "Я не изменила ни одного устройства.",
+            )
+            .to_owned();
     }
     if log.exhausted && text.is_empty() {
         notes.push("stopped at the step limit");
-        text = lang.pick("I stopped before finishing: the task took too many steps.", "Я остановилась: задача заняла слишком много шагов.").to_owned();
+        text = lang
+            .pick(
+                "I stopped before finishing: the task took too many steps.",
+                "Я остановилась: задача заняла слишком много шагов.",
+            )
+            .to_owned();
     }
     let failed: Vec<String> = log
         .actions
@@ -219,19 +326,36 @@ pub(crate) fn reflect(reply: &str, log: &TurnLog, lang: Lang) -> (String, String
         .collect();
     if !failed.is_empty() && (!admits || notes.iter().any(|n| n.contains("corrected"))) {
         notes.push("failures added to the reply");
-        text = format!("{text} {} {}", lang.pick("Not done:", "Не выполнено:"), failed.join("; "));
+        text = format!(
+            "{text} {} {}",
+            lang.pick("Not done:", "Не выполнено:"),
+            failed.join("; ")
+        );
     }
     if !log.pending.is_empty() && !admits {
         notes.push("pending confirmation added to the reply");
         let what: Vec<&str> = log.pending.iter().map(|c| c.entity_id.as_str()).collect();
-        text = format!("{text} {} {}", lang.pick("Say yes to confirm:", "Скажите «да», чтобы подтвердить:"), what.join(", "));
+        text = format!(
+            "{text} {} {}",
+            lang.pick("Say yes to confirm:", "Скажите «да», чтобы подтвердить:"),
+            what.join(", ")
+        );
     }
-    let reflection = if notes.is_empty() { "the reply matches what was done".to_owned() } else { notes.join("; ") };
+    let reflection = if notes.is_empty() {
+        "the reply matches what was done".to_owned()
+    } else {
+        notes.join("; ")
+    };
     (text.trim().to_owned(), reflection)
 }
 
 /// The context object for a turn.
-pub(crate) fn context(user: &str, prefs: &std::collections::BTreeMap<String, String>, knowledge: Vec<Value>, devices: Vec<Value>) -> Value {
+pub(crate) fn context(
+    user: &str,
+    prefs: &std::collections::BTreeMap<String, String>,
+    knowledge: Vec<Value>,
+    devices: Vec<Value>,
+) -> Value {
     let now = crate::clock::now_ms();
     let (local, weekday) = crate::clock::local_time(now);
     json!({"now": local, "weekday": weekday, "user": user, "preferences": prefs,
@@ -256,20 +380,40 @@ mod tests {
 
     #[test]
     fn local_analysis_spots_the_plain_cases_and_admits_doubt() {
-        assert_eq!(analyze_locally("turn on the light and then lock the door"), Some(Kind::MultiStep));
-        assert_eq!(analyze_locally("если станет холодно, включи отопление"), Some(Kind::MultiStep));
-        assert_eq!(analyze_locally("what is the capital of France?"), Some(Kind::Question));
+        assert_eq!(
+            analyze_locally("turn on the light and then lock the door"),
+            Some(Kind::MultiStep)
+        );
+        assert_eq!(
+            analyze_locally("если станет холодно, включи отопление"),
+            Some(Kind::MultiStep)
+        );
+        assert_eq!(
+            analyze_locally("what is the capital of France?"),
+            Some(Kind::Question)
+        );
         assert_eq!(analyze_locally("привет!"), Some(Kind::ChitChat));
-        assert_eq!(analyze_locally("set the mood for a party"), Some(Kind::DeviceCommand));
+        assert_eq!(
+            analyze_locally("set the mood for a party"),
+            Some(Kind::DeviceCommand)
+        );
         assert_eq!(analyze_locally("the cat is sleeping"), None);
     }
 
     #[test]
     fn a_claimed_action_without_a_tool_is_corrected() {
-        let (text, note) = reflect("Done. I turned on the kitchen light.", &TurnLog::default(), Lang::En);
+        let (text, note) = reflect(
+            "Done. I turned on the kitchen light.",
+            &TurnLog::default(),
+            Lang::En,
+        );
         assert_eq!(text, "I haven't changed any device.");
         assert!(note.contains("corrected"));
-        let (text, note) = reflect("I turned on the kitchen light.", &log_with("done"), Lang::En);
+        let (text, note) = reflect(
+            "I turned on the kitchen light.",
+            &log_with("done"),
+            Lang::En,
+        );
         assert_eq!(text, "I turned on the kitchen light.");
         assert_eq!(note, "the reply matches what was done");
     }
@@ -277,9 +421,13 @@ mod tests {
     #[test]
     fn failures_and_pending_confirmations_are_told() {
         let (text, _) = reflect("All set!", &log_with("refused"), Lang::En);
-        assert!(text.contains("Not done: light.kitchen turn_on: x"), "{text}");
+        assert!(
+            text.contains("Not done: light.kitchen turn_on: x"),
+            "{text}"
+        );
         let mut log = TurnLog::default();
-        log.pending.push(ServiceCall::new("lock.front_door", "unlock"));
+        log.pending
+            .push(ServiceCall::new("lock.front_door", "unlock"));
         let (text, _) = reflect("Sure.", &log, Lang::Ru);
         assert!(text.contains("подтвердить: lock.front_door"), "{text}");
     }

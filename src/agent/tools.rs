@@ -96,14 +96,25 @@ impl ToolBox<'_> {
     }
 
     fn find_devices(&self, args: &Value) -> Value {
-        let words: Vec<String> = text(args, "query").split_whitespace().map(str::to_lowercase).collect();
-        let (area, domain) = (text(args, "area").to_lowercase(), text(args, "domain").to_lowercase());
+        let words: Vec<String> = text(args, "query")
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        let (area, domain) = (
+            text(args, "area").to_lowercase(),
+            text(args, "domain").to_lowercase(),
+        );
         let found: Vec<Value> = self
             .registry
             .entities()
             .iter()
             .filter(|e| domain.is_empty() || e.domain.as_str() == domain)
-            .filter(|e| area.is_empty() || e.area.as_deref().is_some_and(|a| a.to_lowercase().contains(&area)))
+            .filter(|e| {
+                area.is_empty()
+                    || e.area
+                        .as_deref()
+                        .is_some_and(|a| a.to_lowercase().contains(&area))
+            })
             .filter(|e| words.is_empty() || words.iter().any(|w| mentions(e, w)))
             .take(MAX_FOUND)
             .map(describe)
@@ -112,9 +123,13 @@ impl ToolBox<'_> {
     }
 
     fn call_service(&self, args: &Value, log: &mut TurnLog) -> Result<Value, String> {
-        let call: ServiceCall = serde_json::from_value(args.clone()).map_err(|e| format!("bad call: {e}"))?;
+        let call: ServiceCall =
+            serde_json::from_value(args.clone()).map_err(|e| format!("bad call: {e}"))?;
         let Some(entity) = self.registry.entity(&call.entity_id) else {
-            return Err(format!("there is no device {}; use find_devices", call.entity_id));
+            return Err(format!(
+                "there is no device {}; use find_devices",
+                call.entity_id
+            ));
         };
         let report = act(self.registry, &(self.gate)(&entity, &call), &call, log);
         let mut result = json!({"result": report.outcome, "detail": report.detail});
@@ -126,30 +141,58 @@ impl ToolBox<'_> {
 
     fn remember(&self, args: &Value) -> Result<Value, String> {
         let (key, value) = (text(args, "key"), text(args, "value"));
-        let mut memory = self.memory.lock().map_err(|_| "memory is unavailable".to_owned())?;
-        memory.save_preference(self.user, key, value).map_err(|e| e.to_string())?;
+        let mut memory = self
+            .memory
+            .lock()
+            .map_err(|_| "memory is unavailable".to_owned())?;
+        memory
+            .save_preference(self.user, key, value)
+            .map_err(|e| e.to_string())?;
         Ok(json!({"result": "remembered", "key": key}))
     }
 
     fn recall(&self, args: &Value) -> Result<Value, String> {
-        let memory = self.memory.lock().map_err(|_| "memory is unavailable".to_owned())?;
-        let prefs = memory.get_preferences(self.user).map_err(|e| e.to_string())?;
-        let hits = memory.search_knowledge(text(args, "query"), MAX_RECALLED).map_err(|e| e.to_string())?;
-        let facts: Vec<Value> = hits.iter().map(|h| json!({"topic": h.topic, "content": h.content})).collect();
+        let memory = self
+            .memory
+            .lock()
+            .map_err(|_| "memory is unavailable".to_owned())?;
+        let prefs = memory
+            .get_preferences(self.user)
+            .map_err(|e| e.to_string())?;
+        let hits = memory
+            .search_knowledge(text(args, "query"), MAX_RECALLED)
+            .map_err(|e| e.to_string())?;
+        let facts: Vec<Value> = hits
+            .iter()
+            .map(|h| json!({"topic": h.topic, "content": h.content}))
+            .collect();
         Ok(json!({"preferences": prefs, "knowledge": facts}))
     }
 
     fn add_knowledge(&self, args: &Value) -> Result<Value, String> {
-        let mut memory = self.memory.lock().map_err(|_| "memory is unavailable".to_owned())?;
+        let mut memory = self
+            .memory
+            .lock()
+            .map_err(|_| "memory is unavailable".to_owned())?;
         let id = memory
-            .add_knowledge(text(args, "topic"), text(args, "content"), "conversation", None)
+            .add_knowledge(
+                text(args, "topic"),
+                text(args, "content"),
+                "conversation",
+                None,
+            )
             .map_err(|e| e.to_string())?;
         Ok(json!({"result": "remembered", "id": id}))
     }
 }
 
 /// Carries out `call` as the gate decided, logs what happened and returns the report.
-pub(crate) fn act(registry: &Registry, gate: &Gate, call: &ServiceCall, log: &mut TurnLog) -> ActionReport {
+pub(crate) fn act(
+    registry: &Registry,
+    gate: &Gate,
+    call: &ServiceCall,
+    log: &mut TurnLog,
+) -> ActionReport {
     let (outcome, detail) = match gate {
         Gate::Deny(reason) => ("denied", reason.clone()),
         Gate::Confirm(reason) => {
@@ -178,13 +221,23 @@ fn text<'v>(args: &'v Value, key: &str) -> &'v str {
 
 fn mentions(e: &Entity, word: &str) -> bool {
     let hay = |s: &str| s.to_lowercase().contains(word);
-    hay(&e.name) || hay(&e.id) || e.aliases.iter().any(|a| hay(a)) || e.area.as_deref().is_some_and(hay)
+    hay(&e.name)
+        || hay(&e.id)
+        || e.aliases.iter().any(|a| hay(a))
+        || e.area.as_deref().is_some_and(hay)
 }
 
 /// An entity as the model sees it: data only.
 pub(crate) fn describe(e: &Entity) -> Value {
     let mut attrs = serde_json::Map::new();
-    for key in ["brightness", "temperature", "current_temperature", "current_position", "unit_of_measurement", "hvac_modes"] {
+    for key in [
+        "brightness",
+        "temperature",
+        "current_temperature",
+        "current_position",
+        "unit_of_measurement",
+        "hvac_modes",
+    ] {
         if let Some(v) = e.attributes.get(key) {
             attrs.insert(key.to_owned(), v.clone());
         }

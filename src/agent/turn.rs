@@ -9,7 +9,7 @@ use super::cognition::{self, Turn};
 use super::intents::{Intent, answer, describe_act};
 use super::persona::{self, Lang};
 use super::tools::{self, ToolBox};
-use super::{Agent, Gate, Reply, Request, TurnLog, REQUEST_DEADLINE};
+use super::{Agent, Gate, REQUEST_DEADLINE, Reply, Request, TurnLog};
 use crate::devices::{Entity, ServiceCall};
 use crate::llm::LlmError;
 use crate::llm::wire::{ChatMessage, Usage};
@@ -36,10 +36,9 @@ impl Agent {
         let history = self.prepare(req);
         if let Some(category) = self.screen(req) {
             reply.blocked = Some(category);
-            reply.text = lang.pick(
-                "I can't help with that.",
-                "С этим я помочь не могу.",
-            ).to_owned();
+            reply.text = lang
+                .pick("I can't help with that.", "С этим я помочь не могу.")
+                .to_owned();
             reply.via = "safety".into();
         } else if !self.confirmation(req, lang, &mut reply) {
             match self.intents.parse(&req.text) {
@@ -89,13 +88,20 @@ impl Agent {
     /// A pending confirmation: "yes" runs it, anything else cancels it. True when the
     /// request was only that answer.
     fn confirmation(&self, req: &Request, lang: Lang, reply: &mut Reply) -> bool {
-        let Some(calls) = self.take_pending(req) else { return false };
+        let Some(calls) = self.take_pending(req) else {
+            return false;
+        };
         let names: Vec<String> = calls.iter().map(|c| self.name_of(&c.entity_id)).collect();
         if super::safety::is_yes(&req.text) {
             let mut log = TurnLog::default();
             for call in &calls {
                 tools::act(&self.registry, &Gate::Allow, call, &mut log);
-                self.audit(req, AuditVerdict::Confirmed, None, &format!("{} {}", call.entity_id, call.service));
+                self.audit(
+                    req,
+                    AuditVerdict::Confirmed,
+                    None,
+                    &format!("{} {}", call.entity_id, call.service),
+                );
             }
             reply.text = self.describe_actions(&log, lang);
             reply.actions = log.actions;
@@ -104,7 +110,11 @@ impl Agent {
         }
         self.audit(req, AuditVerdict::Cancelled, None, &names.join(", "));
         if super::safety::is_no(&req.text) {
-            reply.text = format!("{} {}.", lang.pick("Cancelled:", "Отменено:"), names.join(", "));
+            reply.text = format!(
+                "{} {}.",
+                lang.pick("Cancelled:", "Отменено:"),
+                names.join(", ")
+            );
             reply.via = "confirmation".into();
             return true;
         }
@@ -139,7 +149,11 @@ impl Agent {
                     capitalize(&a.detail),
                     lang.pick("Say yes to go ahead.", "Скажите «да», чтобы продолжить.")
                 ),
-                _ => format!("{name}: {} ({}).", lang.pick("not done", "не выполнено"), a.detail),
+                _ => format!(
+                    "{name}: {} ({}).",
+                    lang.pick("not done", "не выполнено"),
+                    a.detail
+                ),
             };
             text = format!("{text} {line}").trim().to_owned();
         }
@@ -152,12 +166,19 @@ impl Agent {
 
     /// The cognitive loop with the models.
     fn think(&self, req: &Request, lang: Lang, history: Vec<ChatMessage>, reply: &mut Reply) {
-        let task = self.with_memory(|m| m.save_task(Some(&req.session), &req.text)).ok();
+        let task = self
+            .with_memory(|m| m.save_task(Some(&req.session), &req.text))
+            .ok();
         let (system, context) = self.context_for(req, lang);
         let gate = |e: &Entity, c: &ServiceCall| self.gate(e, c);
         let turn = Turn {
             llm: &self.llm,
-            tools: ToolBox { registry: &self.registry, memory: &self.memory, gate: &gate, user: &req.user },
+            tools: ToolBox {
+                registry: &self.registry,
+                memory: &self.memory,
+                gate: &gate,
+                user: &req.user,
+            },
             system,
             context,
             history,
@@ -168,7 +189,13 @@ impl Agent {
         match turn.run(&req.text, &mut log) {
             Ok(thought) => {
                 let (text, reflection) = cognition::reflect(&thought.text, &log, lang);
-                self.save_thoughts(task, &thought.analysis, thought.plan.as_deref(), &log, &reflection);
+                self.save_thoughts(
+                    task,
+                    &thought.analysis,
+                    thought.plan.as_deref(),
+                    &log,
+                    &reflection,
+                );
                 self.finish_task(task, TaskStatus::Done, &text);
                 reply.text = text;
                 reply.usage = thought.usage;
@@ -187,7 +214,9 @@ impl Agent {
 
     /// The system prompt and the context data for a model turn.
     fn context_for(&self, req: &Request, lang: Lang) -> (String, Value) {
-        let prefs = self.with_memory(|m| m.get_preferences(&req.user)).unwrap_or_default();
+        let prefs = self
+            .with_memory(|m| m.get_preferences(&req.user))
+            .unwrap_or_default();
         let tone = prefs
             .get("tone")
             .and_then(|t| persona::tone_from_preference(t))
@@ -200,7 +229,10 @@ impl Agent {
             .collect();
         let devices = relevant_devices(&self.registry.entities(), &req.text);
         let system = persona::system_prompt(&self.settings.persona, tone, lang);
-        (system, cognition::context(&req.user, &prefs, knowledge, devices))
+        (
+            system,
+            cognition::context(&req.user, &prefs, knowledge, devices),
+        )
     }
 
     /// Saves the exchange; what the user is told is committed before they are told it.
@@ -217,17 +249,32 @@ impl Agent {
         }
     }
 
-    fn save_thoughts(&self, task: Option<i64>, analysis: &str, plan: Option<&str>, log: &TurnLog, reflection: &str) {
+    fn save_thoughts(
+        &self,
+        task: Option<i64>,
+        analysis: &str,
+        plan: Option<&str>,
+        log: &TurnLog,
+        reflection: &str,
+    ) {
         let Some(task) = task else { return };
         let actions: Vec<String> = log
             .actions
             .iter()
-            .map(|a| format!("{} {} → {}: {}", a.call.entity_id, a.call.service, a.outcome, a.detail))
+            .map(|a| {
+                format!(
+                    "{} {} → {}: {}",
+                    a.call.entity_id, a.call.service, a.outcome, a.detail
+                )
+            })
             .collect();
         let steps = [
             (ThoughtKind::Analysis, Some(analysis.to_owned())),
             (ThoughtKind::Plan, plan.map(str::to_owned)),
-            (ThoughtKind::Action, (!actions.is_empty()).then(|| actions.join("\n"))),
+            (
+                ThoughtKind::Action,
+                (!actions.is_empty()).then(|| actions.join("\n")),
+            ),
             (ThoughtKind::Reflection, Some(reflection.to_owned())),
         ];
         for (kind, content) in steps {
@@ -271,14 +318,21 @@ impl Agent {
         let calls = serde_json::to_string(&log.pending).unwrap_or_default();
         let expires = crate::clock::now_ms() + self.settings.confirm_timeout.as_millis() as i64;
         for call in &log.pending {
-            self.audit(req, AuditVerdict::Confirm, None, &format!("{} {}", call.entity_id, call.service));
+            self.audit(
+                req,
+                AuditVerdict::Confirm,
+                None,
+                &format!("{} {}", call.entity_id, call.service),
+            );
         }
         let _ = self.with_memory(|m| m.set_pending(&req.user, &req.session, &calls, expires));
     }
 
     /// What waited for this user and session, if it has not expired.
     fn take_pending(&self, req: &Request) -> Option<Vec<ServiceCall>> {
-        let (calls, expires) = self.with_memory(|m| m.take_pending(&req.user, &req.session)).ok()??;
+        let (calls, expires) = self
+            .with_memory(|m| m.take_pending(&req.user, &req.session))
+            .ok()??;
         if expires < crate::clock::now_ms() {
             self.audit(req, AuditVerdict::Cancelled, None, "expired");
             return None;
@@ -294,7 +348,11 @@ impl Agent {
                 let name = self.name_of(&a.call.entity_id);
                 match a.outcome.as_str() {
                     "done" => format!("{name}: {}", a.detail),
-                    _ => format!("{name}: {} ({})", lang.pick("not done", "не выполнено"), a.detail),
+                    _ => format!(
+                        "{name}: {} ({})",
+                        lang.pick("not done", "не выполнено"),
+                        a.detail
+                    ),
                 }
             })
             .collect();
@@ -302,7 +360,9 @@ impl Agent {
     }
 
     fn name_of(&self, entity_id: &str) -> String {
-        self.registry.entity(entity_id).map_or_else(|| entity_id.to_owned(), |e| e.name)
+        self.registry
+            .entity(entity_id)
+            .map_or_else(|| entity_id.to_owned(), |e| e.name)
     }
 
     fn audit(&self, req: &Request, verdict: AuditVerdict, category: Option<&str>, detail: &str) {
@@ -321,15 +381,23 @@ impl Agent {
         }
     }
 
-    fn with_memory<T>(&self, f: impl FnOnce(&mut Memory) -> Result<T, crate::memory::MemoryError>) -> Result<T, crate::memory::MemoryError> {
-        let mut memory = self.memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn with_memory<T>(
+        &self,
+        f: impl FnOnce(&mut Memory) -> Result<T, crate::memory::MemoryError>,
+    ) -> Result<T, crate::memory::MemoryError> {
+        let mut memory = self
+            .memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut memory)
     }
 }
 
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn source_name(req: &Request) -> &'static str {
@@ -352,12 +420,27 @@ fn relevant_devices(entities: &[Entity], text: &str) -> Vec<Value> {
         .map(|w| w.chars().take(4).collect())
         .collect();
     let hit = |e: &&Entity| {
-        let hay = format!("{} {} {} {}", e.id, e.name, e.aliases.join(" "), e.area.as_deref().unwrap_or("")).to_lowercase();
+        let hay = format!(
+            "{} {} {} {}",
+            e.id,
+            e.name,
+            e.aliases.join(" "),
+            e.area.as_deref().unwrap_or("")
+        )
+        .to_lowercase();
         stems.iter().any(|s| hay.contains(s.as_str()))
     };
     let matched: Vec<&Entity> = entities.iter().filter(hit).collect();
-    let chosen: Vec<&Entity> = if matched.is_empty() { entities.iter().collect() } else { matched };
-    chosen.into_iter().take(MAX_CONTEXT_DEVICES).map(tools::describe).collect()
+    let chosen: Vec<&Entity> = if matched.is_empty() {
+        entities.iter().collect()
+    } else {
+        matched
+    };
+    chosen
+        .into_iter()
+        .take(MAX_CONTEXT_DEVICES)
+        .map(tools::describe)
+        .collect()
 }
 
 /// What to say when the models cannot be used.
@@ -372,7 +455,10 @@ fn offline_text(e: &LlmError, lang: Lang, log: &TurnLog) -> String {
         " Команды вроде «включи свет на кухне» по-прежнему работают.",
     );
     let partial = if done > 0 {
-        lang.pick(" Some actions were done before that.", " Часть действий успела выполниться.")
+        lang.pick(
+            " Some actions were done before that.",
+            " Часть действий успела выполниться.",
+        )
     } else {
         ""
     };

@@ -96,7 +96,10 @@ pub(super) fn reply_text(reply: &Reply) -> String {
             "pending_confirmation" => "?",
             _ => "✗",
         };
-        out.push_str(&format!("  {mark} {} {}: {}\n", a.call.entity_id, a.call.service, a.detail));
+        out.push_str(&format!(
+            "  {mark} {} {}: {}\n",
+            a.call.entity_id, a.call.service, a.detail
+        ));
     }
     if !reply.pending_confirmation.is_empty() {
         out.push_str("  (say yes to confirm, e.g. `mirai ask yes`)\n");
@@ -130,7 +133,10 @@ pub(super) fn devices(app: &App, args: DevicesArgs, json: bool) -> anyhow::Resul
         areas: Vec<crate::devices::Area>,
         entities: &'a [crate::devices::Entity],
     }
-    let listing = Listing { areas: registry.areas(), entities: &entities };
+    let listing = Listing {
+        areas: registry.areas(),
+        entities: &entities,
+    };
     emit(json, &listing, || {
         if entities.is_empty() {
             return "no devices: configure a back end, or try --demo\n".into();

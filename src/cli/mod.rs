@@ -153,9 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(ConfigCommand::Check { print }) => config_check(&cli, &opts, print),
         Command::Ask(args) => agent::ask(&App::start(&opts, lvl)?, args, cli.json),
         Command::Terminal(args) => agent::terminal(&App::start(&opts, lvl)?, args),
-        Command::Devices(args) => {
-            agent::devices(&App::start(&opts, lvl)?, args, cli.json)
-        }
+        Command::Devices(args) => agent::devices(&App::start(&opts, lvl)?, args, cli.json),
         Command::Memory(cmd) => {
             let app = App::start(&opts, lvl)?;
             memory::run(&app, cmd, cli.json)

@@ -7,7 +7,13 @@ use super::{Memory, MemoryError, write};
 
 impl Memory {
     /// Stores the calls (JSON) waiting for `user` in `session`, replacing older ones.
-    pub fn set_pending(&mut self, user: &str, session: &str, calls_json: &str, expires_at: i64) -> Result<(), MemoryError> {
+    pub fn set_pending(
+        &mut self,
+        user: &str,
+        session: &str,
+        calls_json: &str,
+        expires_at: i64,
+    ) -> Result<(), MemoryError> {
         write(&mut self.conn, |tx| {
             tx.execute(
                 "INSERT INTO pending_actions (user, session, calls, expires_at) VALUES (?1, ?2, ?3, ?4)
@@ -20,7 +26,11 @@ impl Memory {
 
     /// Takes (and removes) what was waiting for `user` in `session`: the calls (JSON) and when
     /// they expire.
-    pub fn take_pending(&mut self, user: &str, session: &str) -> Result<Option<(String, i64)>, MemoryError> {
+    pub fn take_pending(
+        &mut self,
+        user: &str,
+        session: &str,
+    ) -> Result<Option<(String, i64)>, MemoryError> {
         write(&mut self.conn, |tx| {
             let found = tx
                 .query_row(
@@ -30,7 +40,10 @@ impl Memory {
                 )
                 .optional()?;
             if found.is_some() {
-                tx.execute("DELETE FROM pending_actions WHERE user = ?1 AND session = ?2", params![user, session])?;
+                tx.execute(
+                    "DELETE FROM pending_actions WHERE user = ?1 AND session = ?2",
+                    params![user, session],
+                )?;
             }
             Ok(found)
         })
@@ -49,7 +62,10 @@ mod tests {
         m.set_pending("alice", "s1", "[2]", 200).unwrap();
         assert_eq!(m.take_pending("bob", "s1").unwrap(), None);
         assert_eq!(m.take_pending("alice", "s2").unwrap(), None);
-        assert_eq!(m.take_pending("alice", "s1").unwrap(), Some(("[2]".into(), 200)));
+        assert_eq!(
+            m.take_pending("alice", "s1").unwrap(),
+            Some(("[2]".into(), 200))
+        );
         assert_eq!(m.take_pending("alice", "s1").unwrap(), None);
     }
 }

@@ -43,8 +43,17 @@ pub fn is_yes(text: &str) -> bool {
 
 /// Words that plainly say no to a pending action.
 const NO: &[&[&str]] = &[
-    &["no"], &["nope"], &["cancel"], &["stop"], &["don't"], &["dont"], &["нет"], &["отмена"],
-    &["отмени"], &["не", "надо"], &["стоп"],
+    &["no"],
+    &["nope"],
+    &["cancel"],
+    &["stop"],
+    &["don't"],
+    &["dont"],
+    &["нет"],
+    &["отмена"],
+    &["отмени"],
+    &["не", "надо"],
+    &["стоп"],
 ];
 
 /// True when `text` is a plain no (which cancels without being a new request).
