@@ -19,6 +19,9 @@ use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
 
+/// Where the demo house keeps its state between runs, in the data folder.
+const DEMO_STATE_FILE: &str = "demo-state.json";
+
 /// The parts of one run of `mirai`.
 pub struct App {
     config: Config,
@@ -78,7 +81,9 @@ impl App {
                 Some(file) => DemoHouse::from_file(file)?,
                 None => DemoHouse::builtin(),
             };
-            registry.add(Arc::new(house));
+            let state = self.config.data_dir().join(DEMO_STATE_FILE);
+            std::fs::create_dir_all(self.config.data_dir())?;
+            registry.add(Arc::new(house.with_state_file(state)));
         }
         Ok(registry)
     }

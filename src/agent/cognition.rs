@@ -51,9 +51,18 @@ pub(crate) fn analyze_locally(text: &str) -> Option<Kind> {
     let words: String = text
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
-    let t = format!(" {} ", words.split_whitespace().collect::<Vec<_>>().join(" "));
+    let t = format!(
+        " {} ",
+        words.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
     let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
     if has(&[
         " and then ",

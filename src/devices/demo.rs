@@ -13,6 +13,7 @@
 //! - `device`: one simulated device and the simple domains.
 //! - `data`: reading a call's service data.
 //! - `light`, `climate`, `cover`: the domains with more to them.
+//! - `saved`: the state kept between runs, when a state file is given.
 
 mod climate;
 mod cover;
@@ -22,6 +23,7 @@ mod error;
 mod file;
 mod layout;
 mod light;
+mod saved;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -44,6 +46,7 @@ const NAME: &str = "demo";
 pub struct DemoHouse {
     areas: Vec<Area>,
     devices: Mutex<Vec<Device>>,
+    state_file: Option<std::path::PathBuf>,
 }
 
 impl DemoHouse {
@@ -68,7 +71,16 @@ impl DemoHouse {
         Ok(DemoHouse {
             areas: house.areas,
             devices: Mutex::new(house.entities.into_iter().map(Device::new).collect()),
+            state_file: None,
         })
+    }
+
+    /// Keeps the house's state in `path` between runs: loads it now, saves it after every
+    /// change.
+    pub fn with_state_file(mut self, path: std::path::PathBuf) -> DemoHouse {
+        saved::load(&path, &mut self.devices());
+        self.state_file = Some(path);
+        self
     }
 
     /// The devices. A call that panicked cannot have left one half-changed (handlers check
@@ -104,6 +116,9 @@ impl Backend for DemoHouse {
             return Err(DeviceError::UnknownEntity(call.entity_id.clone()));
         };
         let outcome = device.apply(call)?;
+        if let (Some(path), Outcome::Done { .. }) = (&self.state_file, &outcome) {
+            saved::store(path, &devices);
+        }
         match &outcome {
             Outcome::Done { state } => {
                 debug!(entity = %call.entity_id, service = %call.service, state = %state, "demo call done");

@@ -33,7 +33,9 @@ fn version_json_is_the_identity_and_writes_the_identity_file() {
 fn help_lists_only_commands_that_exist() {
     let hub = Hub::scratch();
     let help = hub.run(&["--help"]).expect(0).stdout();
-    for cmd in ["version", "health", "config", "memory", "ask", "terminal", "devices"] {
+    for cmd in [
+        "version", "health", "config", "memory", "ask", "terminal", "devices",
+    ] {
         assert!(help.contains(cmd), "{cmd} missing from help:\n{help}");
     }
     for later in ["serve", "dashboard", "autonomous"] {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `mirai` binary: what a user types, what they see, the exit code.
 
+mod agent;
 mod config;
 mod durability;
 mod health;
