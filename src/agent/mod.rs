@@ -11,14 +11,18 @@
 //! - `request`: [`Request`] and [`Reply`], the same for every front end.
 //! - `persona`: the system prompt and the reply language.
 //! - `tools`: the tools the model may call.
-//! - `cognition`: analyze → plan → execute → reflect.
+//! - `cognition`: analyze → plan → execute.
+//! - `reflect`: the reply checked against what the tools did.
 //! - `turn`: one request from start to reply.
+//! - `confirmation`: actions waiting for a yes.
 //! - `safety`: the word gate, the action gate, confirmations.
 //! - `intents`: common home commands in English and Russian, without a model.
 
 mod cognition;
+mod confirmation;
 pub mod intents;
 pub mod persona;
+mod reflect;
 mod request;
 pub mod safety;
 mod tools;

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::cognition::{self, Turn};
 use super::intents::{Intent, answer, describe_act};
 use super::persona::{self, Lang};
+use super::reflect;
 use super::tools::{self, ToolBox};
 use super::{Agent, Gate, REQUEST_DEADLINE, Reply, Request, TurnLog};
 use crate::devices::{Entity, ServiceCall};
@@ -33,7 +34,6 @@ impl Agent {
             session: req.session.clone(),
             via: String::new(),
         };
-        let history = self.prepare(req);
         if let Some(category) = self.screen(req) {
             reply.blocked = Some(category);
             reply.text = lang
@@ -43,27 +43,24 @@ impl Agent {
         } else if !self.confirmation(req, lang, &mut reply) {
             match self.intents.parse(&req.text) {
                 Some(intent) => self.local(intent, req, lang, &mut reply),
-                None => self.think(req, lang, history, &mut reply),
+                None => self.think(req, lang, &mut reply),
             }
         }
         self.finish(req, &reply);
         reply
     }
 
-    /// Makes sure the session exists and reads its recent messages (before this one).
-    fn prepare(&self, req: &Request) -> Vec<ChatMessage> {
-        self.with_memory(|m| {
-            m.ensure_session(&req.session, &req.user, source_name(req))?;
-            m.get_session_history(&req.session, Some(self.settings.history_limit))
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|m| match m.role {
-            Role::User => Some(ChatMessage::user(m.content)),
-            Role::Assistant => Some(ChatMessage::assistant(m.content)),
-            _ => None,
-        })
-        .collect()
+    /// The session's recent messages (before this one), for the model.
+    fn history(&self, req: &Request) -> Vec<ChatMessage> {
+        self.with_memory(|m| m.get_session_history(&req.session, Some(self.settings.history_limit)))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| match m.role {
+                Role::User => Some(ChatMessage::user(m.content)),
+                Role::Assistant => Some(ChatMessage::assistant(m.content)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The word gate: the blocked category, if any. Refusals are always audited.
@@ -83,42 +80,6 @@ impl Agent {
                 None
             }
         }
-    }
-
-    /// A pending confirmation: "yes" runs it, anything else cancels it. True when the
-    /// request was only that answer.
-    fn confirmation(&self, req: &Request, lang: Lang, reply: &mut Reply) -> bool {
-        let Some(calls) = self.take_pending(req) else {
-            return false;
-        };
-        let names: Vec<String> = calls.iter().map(|c| self.name_of(&c.entity_id)).collect();
-        if super::safety::is_yes(&req.text) {
-            let mut log = TurnLog::default();
-            for call in &calls {
-                tools::act(&self.registry, &Gate::Allow, call, &mut log);
-                self.audit(
-                    req,
-                    AuditVerdict::Confirmed,
-                    None,
-                    &format!("{} {}", call.entity_id, call.service),
-                );
-            }
-            reply.text = self.describe_actions(&log, lang);
-            reply.actions = log.actions;
-            reply.via = "confirmation".into();
-            return true;
-        }
-        self.audit(req, AuditVerdict::Cancelled, None, &names.join(", "));
-        if super::safety::is_no(&req.text) {
-            reply.text = format!(
-                "{} {}.",
-                lang.pick("Cancelled:", "Отменено:"),
-                names.join(", ")
-            );
-            reply.via = "confirmation".into();
-            return true;
-        }
-        false
     }
 
     /// The fast path: a command understood without a model.
@@ -165,9 +126,13 @@ impl Agent {
     }
 
     /// The cognitive loop with the models.
-    fn think(&self, req: &Request, lang: Lang, history: Vec<ChatMessage>, reply: &mut Reply) {
+    fn think(&self, req: &Request, lang: Lang, reply: &mut Reply) {
+        let history = self.history(req);
         let task = self
-            .with_memory(|m| m.save_task(Some(&req.session), &req.text))
+            .with_memory(|m| {
+                m.ensure_session(&req.session, &req.user, source_name(req))?;
+                m.save_task(Some(&req.session), &req.text)
+            })
             .ok();
         let (system, context) = self.context_for(req, lang);
         let gate = |e: &Entity, c: &ServiceCall| self.gate(e, c);
@@ -188,7 +153,7 @@ impl Agent {
         let mut log = TurnLog::default();
         match turn.run(&req.text, &mut log) {
             Ok(thought) => {
-                let (text, reflection) = cognition::reflect(&thought.text, &log, lang);
+                let (text, reflection) = reflect::reflect(&thought.text, &log, lang);
                 self.save_thoughts(
                     task,
                     &thought.analysis,
@@ -235,15 +200,16 @@ impl Agent {
         )
     }
 
-    /// Saves the exchange; what the user is told is committed before they are told it.
+    /// Saves the exchange in one commit; what the user is told is committed before they
+    /// are told it. (The device command itself has already gone out: persistence follows
+    /// it, so it never delays the light.)
     fn finish(&self, req: &Request, reply: &Reply) {
-        let saved = self.with_memory(|m| {
-            m.save_message(&req.session, Role::User, &req.text)?;
-            if !reply.text.is_empty() {
-                m.save_message(&req.session, Role::Assistant, &reply.text)?;
-            }
-            Ok(())
-        });
+        let mut messages = vec![(Role::User, req.text.as_str())];
+        if !reply.text.is_empty() {
+            messages.push((Role::Assistant, reply.text.as_str()));
+        }
+        let saved = self
+            .with_memory(|m| m.save_exchange(&req.session, &req.user, source_name(req), &messages));
         if let Err(e) = saved {
             tracing::error!(cause = %e, session = %req.session, "cannot save the conversation");
         }
@@ -310,62 +276,19 @@ impl Agent {
         }
     }
 
-    /// Keeps the calls that wait for a "yes".
-    fn hold_pending(&self, req: &Request, log: &TurnLog) {
-        if log.pending.is_empty() {
-            return;
-        }
-        let calls = serde_json::to_string(&log.pending).unwrap_or_default();
-        let expires = crate::clock::now_ms() + self.settings.confirm_timeout.as_millis() as i64;
-        for call in &log.pending {
-            self.audit(
-                req,
-                AuditVerdict::Confirm,
-                None,
-                &format!("{} {}", call.entity_id, call.service),
-            );
-        }
-        let _ = self.with_memory(|m| m.set_pending(&req.user, &req.session, &calls, expires));
-    }
-
-    /// What waited for this user and session, if it has not expired.
-    fn take_pending(&self, req: &Request) -> Option<Vec<ServiceCall>> {
-        let (calls, expires) = self
-            .with_memory(|m| m.take_pending(&req.user, &req.session))
-            .ok()??;
-        if expires < crate::clock::now_ms() {
-            self.audit(req, AuditVerdict::Cancelled, None, "expired");
-            return None;
-        }
-        serde_json::from_str(&calls).ok()
-    }
-
-    fn describe_actions(&self, log: &TurnLog, lang: Lang) -> String {
-        let lines: Vec<String> = log
-            .actions
-            .iter()
-            .map(|a| {
-                let name = self.name_of(&a.call.entity_id);
-                match a.outcome.as_str() {
-                    "done" => format!("{name}: {}", a.detail),
-                    _ => format!(
-                        "{name}: {} ({})",
-                        lang.pick("not done", "не выполнено"),
-                        a.detail
-                    ),
-                }
-            })
-            .collect();
-        format!("{} {}.", lang.pick("Done —", "Готово —"), lines.join("; "))
-    }
-
-    fn name_of(&self, entity_id: &str) -> String {
+    pub(super) fn name_of(&self, entity_id: &str) -> String {
         self.registry
             .entity(entity_id)
             .map_or_else(|| entity_id.to_owned(), |e| e.name)
     }
 
-    fn audit(&self, req: &Request, verdict: AuditVerdict, category: Option<&str>, detail: &str) {
+    pub(super) fn audit(
+        &self,
+        req: &Request,
+        verdict: AuditVerdict,
+        category: Option<&str>,
+        detail: &str,
+    ) {
         let entry = AuditEntry {
             at: crate::clock::now_ms(),
             user: req.user.clone(),
@@ -381,7 +304,7 @@ impl Agent {
         }
     }
 
-    fn with_memory<T>(
+    pub(super) fn with_memory<T>(
         &self,
         f: impl FnOnce(&mut Memory) -> Result<T, crate::memory::MemoryError>,
     ) -> Result<T, crate::memory::MemoryError> {

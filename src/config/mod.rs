@@ -24,6 +24,7 @@ pub use models::{ModelProfile, Models, Role};
 pub use openai::{Backoff, Budget, Fallbacks, Local, Openai, Price, RequestDefaults};
 pub use secret::{LoadedSecret, Secret, SecretSource};
 pub use settings::{LogFormat, Settings};
+pub(crate) use source::message_of as yaml_message;
 
 /// The config file tried first when `--config` is not given (relative to the working directory).
 pub const LOCAL_PATH: &str = "configs/mirai.yaml";

@@ -164,8 +164,9 @@ impl LocatedError for serde_yaml::Error {
 }
 
 /// serde_yaml's message without the location and key path it appends and prepends (we print
-/// both ourselves, in the `file:line:col: key: message` form editors understand).
-fn message_of(err: &serde_yaml::Error) -> String {
+/// both ourselves, in the `file:line:col: key: message` form editors understand). The demo
+/// house file reports its errors the same way.
+pub(crate) fn message_of(err: &serde_yaml::Error) -> String {
     let mut text = err.to_string();
     if let Some(loc) = err.location() {
         let suffix = format!(" at line {} column {}", loc.line(), loc.column());

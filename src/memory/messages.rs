@@ -95,6 +95,35 @@ impl Memory {
         })
     }
 
+    /// Saves one exchange of a conversation in one transaction: the session (created if
+    /// new, for `user` from `source`), then `messages` in order. A front end's whole turn
+    /// costs one commit.
+    pub fn save_exchange(
+        &mut self,
+        session: &str,
+        user: &str,
+        source: &str,
+        messages: &[(Role, &str)],
+    ) -> Result<(), MemoryError> {
+        if session.trim().is_empty() {
+            return Err(MemoryError::InvalidInput("session id is empty".into()));
+        }
+        write(&mut self.conn, |tx| {
+            let now = now_ms();
+            super::sessions::insert_session(tx, session, user, source, now)?;
+            for &(role, content) in messages {
+                let message = NewMessage {
+                    session,
+                    role,
+                    content,
+                    created_at: None,
+                };
+                insert_message(tx, &message, now)?;
+            }
+            Ok(())
+        })
+    }
+
     /// The last `limit` messages of a session newer than now − ttl, oldest first.
     ///
     /// `None` uses the configured `history_limit`. An unknown session has no history.
@@ -157,6 +186,32 @@ mod tests {
     use crate::memory::tests::temp_memory;
 
     const HOUR_MS: i64 = 60 * 60 * 1000;
+
+    #[test]
+    fn an_exchange_creates_its_session_and_saves_in_order() {
+        let (_dir, mut m) = temp_memory();
+        m.save_exchange(
+            "kitchen",
+            "ana",
+            "voice",
+            &[(Role::User, "hi"), (Role::Assistant, "hello")],
+        )
+        .unwrap();
+        m.save_exchange("kitchen", "ana", "voice", &[(Role::User, "again")])
+            .unwrap();
+        let texts: Vec<String> = m
+            .get_session_history("kitchen", None)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.content)
+            .collect();
+        assert_eq!(texts, ["hi", "hello", "again"]);
+        assert!(
+            m.save_exchange("kitchen", "ana", "voice", &[(Role::User, " ")])
+                .is_err()
+        );
+        assert!(m.save_exchange(" ", "ana", "voice", &[]).is_err());
+    }
 
     #[test]
     fn history_is_the_last_n_within_ttl_oldest_first() {

@@ -48,7 +48,7 @@ pub(super) fn parse_error(text: &str, origin: &str, err: &PathError) -> DemoErro
     DemoError::Invalid {
         at: place(origin, at),
         what,
-        message: message_of(err.inner()),
+        message: crate::config::yaml_message(err.inner()),
     }
 }
 
@@ -68,27 +68,4 @@ fn entity_named_by(text: &str, path: &str) -> Option<String> {
             .as_str()?
             .to_owned(),
     )
-}
-
-/// serde_yaml's message without the location and key path it adds: the error prints both
-/// itself, in the `file:line:col: what: message` form editors understand. (The config loader
-/// does the same; the two formats are separate files with separate errors.)
-fn message_of(err: &serde_yaml::Error) -> String {
-    let mut text = err.to_string();
-    if let Some(loc) = err.location() {
-        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
-        if let Some(stripped) = text.strip_suffix(&suffix) {
-            text = stripped.to_owned();
-        }
-    }
-    match text.split_once(": ") {
-        Some((head, tail)) if is_key_path(head) => tail.to_owned(),
-        _ => text,
-    }
-}
-
-fn is_key_path(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
 }
