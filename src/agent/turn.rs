@@ -154,20 +154,20 @@ impl Agent {
         match turn.run(&req.text, &mut log) {
             Ok(thought) => {
                 let (text, reflection) = reflect::reflect(&thought.text, &log, lang);
-                self.save_thoughts(
-                    task,
-                    &thought.analysis,
-                    thought.plan.as_deref(),
-                    &log,
-                    &reflection,
-                );
-                self.finish_task(task, TaskStatus::Done, &text);
+                let steps = [
+                    (ThoughtKind::Analysis, Some(thought.analysis.clone())),
+                    (ThoughtKind::Plan, thought.plan.clone()),
+                    (ThoughtKind::Action, actions_summary(&log)),
+                    (ThoughtKind::Reflection, Some(reflection)),
+                ];
+                self.close_task(task, TaskStatus::Done, &text, &steps);
                 reply.text = text;
                 reply.usage = thought.usage;
                 reply.via = "model".into();
             }
             Err(e) => {
-                self.finish_task(task, TaskStatus::Failed, &e.to_string());
+                let steps = [(ThoughtKind::Action, actions_summary(&log))];
+                self.close_task(task, TaskStatus::Failed, &e.to_string(), &steps);
                 reply.text = offline_text(&e, lang, &log);
                 reply.via = "offline".into();
             }
@@ -215,44 +215,21 @@ impl Agent {
         }
     }
 
-    fn save_thoughts(
+    /// Closes the turn's task with its analysis, plan, actions and reflection, in one commit.
+    fn close_task(
         &self,
         task: Option<i64>,
-        analysis: &str,
-        plan: Option<&str>,
-        log: &TurnLog,
-        reflection: &str,
+        status: TaskStatus,
+        result: &str,
+        steps: &[(ThoughtKind, Option<String>)],
     ) {
         let Some(task) = task else { return };
-        let actions: Vec<String> = log
-            .actions
+        let thoughts: Vec<(ThoughtKind, &str)> = steps
             .iter()
-            .map(|a| {
-                format!(
-                    "{} {} → {}: {}",
-                    a.call.entity_id, a.call.service, a.outcome, a.detail
-                )
-            })
+            .filter_map(|(kind, content)| content.as_deref().map(|c| (*kind, c)))
             .collect();
-        let steps = [
-            (ThoughtKind::Analysis, Some(analysis.to_owned())),
-            (ThoughtKind::Plan, plan.map(str::to_owned)),
-            (
-                ThoughtKind::Action,
-                (!actions.is_empty()).then(|| actions.join("\n")),
-            ),
-            (ThoughtKind::Reflection, Some(reflection.to_owned())),
-        ];
-        for (kind, content) in steps {
-            if let Some(content) = content {
-                let _ = self.with_memory(|m| m.add_thought(task, kind, &content));
-            }
-        }
-    }
-
-    fn finish_task(&self, task: Option<i64>, status: TaskStatus, result: &str) {
-        if let Some(task) = task {
-            let _ = self.with_memory(|m| m.update_task(task, status, Some(result)));
+        if let Err(e) = self.with_memory(|m| m.finish_task(task, &thoughts, status, result)) {
+            tracing::error!(cause = %e, task, "cannot save the task");
         }
     }
 
@@ -314,6 +291,21 @@ impl Agent {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut memory)
     }
+}
+
+/// The turn's device actions as one thought, if there were any.
+fn actions_summary(log: &TurnLog) -> Option<String> {
+    let lines: Vec<String> = log
+        .actions
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {} → {}: {}",
+                a.call.entity_id, a.call.service, a.outcome, a.detail
+            )
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 fn capitalize(s: &str) -> String {

@@ -120,6 +120,29 @@ impl Memory {
         Ok(())
     }
 
+    /// Closes a task in one transaction: its thoughts, in order, then its status and result.
+    pub fn finish_task(
+        &mut self,
+        id: i64,
+        thoughts: &[(ThoughtKind, &str)],
+        status: TaskStatus,
+        result: &str,
+    ) -> Result<(), MemoryError> {
+        let changed = write(&mut self.conn, |tx| {
+            for &(kind, content) in thoughts {
+                insert_thought(tx, id, kind, content)?;
+            }
+            Ok(tx.execute(
+                "UPDATE tasks_history SET status = ?2, result = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, status, result, now_ms()],
+            )?)
+        })?;
+        if changed == 0 {
+            return Err(task_not_found(id));
+        }
+        Ok(())
+    }
+
     /// One task by id.
     pub fn task(&self, id: i64) -> Result<Task, MemoryError> {
         self.conn
@@ -226,6 +249,40 @@ fn task_not_found(id: i64) -> MemoryError {
 mod tests {
     use super::*;
     use crate::memory::tests::temp_memory;
+
+    #[test]
+    fn finishing_a_task_saves_its_thoughts_and_result_together() {
+        let (_dir, mut memory) = temp_memory();
+        let id = memory.save_task(None, "film night").unwrap();
+        let thoughts = [
+            (ThoughtKind::Analysis, "device_command"),
+            (ThoughtKind::Reflection, "ok"),
+        ];
+        memory
+            .finish_task(id, &thoughts, TaskStatus::Done, "lamp dimmed")
+            .unwrap();
+        let task = memory.task(id).unwrap();
+        assert_eq!(
+            (task.status, task.result.as_deref()),
+            (TaskStatus::Done, Some("lamp dimmed"))
+        );
+        let kinds: Vec<ThoughtKind> = memory
+            .thoughts(id)
+            .unwrap()
+            .iter()
+            .map(|t| t.kind)
+            .collect();
+        assert_eq!(kinds, [ThoughtKind::Analysis, ThoughtKind::Reflection]);
+        assert!(
+            memory
+                .finish_task(id + 100, &thoughts, TaskStatus::Done, "x")
+                .is_err()
+        );
+        assert!(
+            memory.thoughts(id + 100).unwrap().is_empty(),
+            "nothing is written for a missing task"
+        );
+    }
 
     #[test]
     fn task_lifecycle_and_thought_steps() {
