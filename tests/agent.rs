@@ -293,3 +293,55 @@ fn a_stored_tone_changes_the_system_prompt() {
         .to_owned();
     assert!(system.contains("few words"), "{system}");
 }
+
+#[test]
+fn the_fast_models_second_opinion_can_refuse_what_the_words_let_through() {
+    let server = OpenAiServer::start();
+    server.push(Scripted::json(200, json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"harmful\": true, \"category\": \"stalking\"}"}, "finish_reason": "stop"}], "model": "gpt-4o-mini", "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}})));
+    let home = home(
+        Some(&server),
+        "ethical_filter:\n  second_opinion: true\n",
+        None,
+    );
+    let reply = say(&home, "when does my neighbour usually leave the house?");
+    assert_eq!(reply.blocked.as_deref(), Some("stalking"), "{reply:?}");
+    assert_eq!(server.requests()[0].body["model"], "gpt-4o-mini");
+    // Local commands never wait for it.
+    let reply = say(&home, "turn on the kitchen light");
+    assert_eq!(reply.via, "local_intent");
+    assert_eq!(server.hits(), 1);
+}
+
+#[test]
+fn a_multi_step_request_gets_a_plan_from_the_heavy_model() {
+    let server = OpenAiServer::start();
+    server.push(Scripted::chat_text(
+        "1. Turn off the lights.\n2. Lock the front door.",
+    ));
+    server.push(Scripted::chat_text("I'll do that once you confirm."));
+    let home = home(Some(&server), "", None);
+    say(&home, "when I leave for work, make the house safe");
+    let sent = server.requests();
+    assert_eq!(
+        sent[0].body["model"], "gpt-4.1",
+        "the plan comes from the heavy model"
+    );
+    assert_eq!(sent[1].body["model"], "gpt-4o");
+    let messages = sent[1].body["messages"].to_string();
+    assert!(
+        messages.contains("Lock the front door"),
+        "the plan is handed to the main model"
+    );
+    let memory = home.agent.memory().lock().unwrap();
+    let task = memory
+        .find_similar_tasks("house safe", 1)
+        .unwrap()
+        .remove(0);
+    let kinds: Vec<String> = memory
+        .thoughts(task.id)
+        .unwrap()
+        .iter()
+        .map(|t| t.kind.to_string())
+        .collect();
+    assert_eq!(kinds, ["analysis", "plan", "reflection"]);
+}

@@ -146,3 +146,37 @@ fn devices_without_a_back_end_says_how_to_try_the_demo() {
     let out = hub.run(&["devices"]).expect(0).stdout();
     assert!(out.contains("--demo"), "{out}");
 }
+
+#[test]
+fn a_house_of_your_own_is_loaded_from_the_config_and_a_bad_one_is_named() {
+    let hub = Hub::scratch();
+    let house = hub.path().join("my-house.yaml");
+    std::fs::write(
+        &house,
+        "areas:\n  den: {name: Den, aliases: [кабинет]}\nentities:\n  - {id: light.desk, name: Desk lamp, domain: light, area: den, state: \"off\"}\n",
+    )
+    .unwrap();
+    let cfg = hub.write_config(&format!(
+        "devices:\n  demo:\n    enabled: true\n    file: {}\n",
+        house.display()
+    ));
+    let cfg = cfg.to_str().unwrap();
+    let v = hub
+        .run(&["--config", cfg, "devices", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(v["entities"][0]["id"], "light.desk");
+    let v = hub
+        .run(&["--config", cfg, "ask", "--json", "включи лампу в кабинете"])
+        .expect(0)
+        .json();
+    assert_eq!(v["actions"][0]["entity"], "light.desk", "{v}");
+
+    std::fs::write(&house, "areas: {}\nentities:\n  - {id: light.desk, name: Desk lamp, domain: switch, state: \"off\"}\n").unwrap();
+    let run = hub.run(&["--config", cfg, "devices"]).expect(1);
+    assert!(
+        run.stderr().contains("my-house.yaml:3:"),
+        "{}",
+        run.stderr()
+    );
+}
