@@ -1,4 +1,8 @@
 //! Front ends: the ways people reach the agent. Each turns what it hears into a
 //! [`Request`](crate::agent::Request) and shows the [`Reply`](crate::agent::Reply).
+//!
+//! - `hub`: the [`hub::Hub`] trait the daemon's front ends are given.
+//! - `terminal`: `mirai terminal`, a REPL for SSH.
 
+pub mod hub;
 pub mod terminal;

@@ -1,0 +1,23 @@
+//! What the daemon's front ends (MQTT, HTTP) need from the hub, as one trait, so that no front
+//! end knows which agent, memory or back end answers.
+
+use crate::agent::{Reply, Request};
+use crate::devices::Entity;
+
+/// The hub as front ends see it. Every method may block (SQLite, the models): front ends call
+/// it from their own threads or `spawn_blocking`, never from an async worker.
+pub trait Hub: Send + Sync {
+    /// Answers one request.
+    fn respond(&self, request: Request) -> Reply;
+    /// Identity, uptime, services and their state, model and broker reachability, tokens and
+    /// cost today, recent requests: the status page's data, as JSON.
+    fn status(&self) -> serde_json::Value;
+    /// The devices and their state.
+    fn devices(&self) -> Vec<Entity>;
+    /// A session's messages (role, text), oldest first; `None` for an unknown session.
+    fn session(&self, id: &str) -> Option<Vec<(String, String)>>;
+    /// Metrics in the Prometheus text format.
+    fn metrics(&self) -> String;
+    /// True once every enabled service is up.
+    fn ready(&self) -> bool;
+}
