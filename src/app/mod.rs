@@ -3,21 +3,27 @@
 //! A command gets an [`App`]: the validated config with logging installed, and the memory
 //! opened on demand. Commands that need no config (like `version`) never build one, which
 //! keeps them fast.
+//!
+//! - `ledger`: the model budget's ledger in the memory database.
+//! - `terminal`: the terminal's view of the agent.
+
+mod ledger;
+mod terminal;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::agent::{Agent, Reply, Request};
+use crate::agent::Agent;
 use crate::config::{Config, ConfigError, Env, LoadOptions};
 use crate::devices::Registry;
 use crate::devices::demo::DemoHouse;
-use crate::frontends::terminal::TerminalHost;
-use crate::llm::budget::{DayTotals, Ledger, ModelTotals};
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
+use ledger::UsageLedger;
+pub use terminal::AgentTerminal;
 
 /// Where the demo house keeps its state between runs, in the data folder.
 const DEMO_STATE_FILE: &str = "demo-state.json";
@@ -108,125 +114,6 @@ impl App {
             Arc::new(ledger),
             Environment::real(),
         ))
-    }
-}
-
-/// The terminal's view of the agent: requests, and the slash commands' memory and status.
-pub struct AgentTerminal(pub Arc<Agent>);
-
-impl AgentTerminal {
-    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
-        self.0.memory().lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl TerminalHost for AgentTerminal {
-    fn respond(&self, request: Request) -> Reply {
-        self.0.handle(&request)
-    }
-
-    fn history(&self, session: &str, limit: usize) -> Vec<(String, String)> {
-        let messages = self
-            .memory()
-            .get_session_history(session, Some(limit))
-            .unwrap_or_default();
-        messages
-            .into_iter()
-            .map(|m| (m.role.as_str().to_owned(), m.content))
-            .collect()
-    }
-
-    fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String> {
-        self.memory()
-            .save_preference(user, key, value)
-            .map_err(|e| e.to_string())
-    }
-
-    fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
-        self.memory()
-            .delete_preference(user, key)
-            .map_err(|e| e.to_string())
-    }
-
-    fn prefs(&self, user: &str) -> Vec<(String, String)> {
-        self.memory()
-            .get_preferences(user)
-            .unwrap_or_default()
-            .into_iter()
-            .collect()
-    }
-
-    fn status(&self) -> Vec<(String, String)> {
-        let stats = self.memory().stats().ok();
-        let memory = stats.map_or("unavailable".into(), |s| {
-            format!(
-                "{} messages, {} knowledge entries, {} preferences",
-                s.messages, s.knowledge, s.preferences
-            )
-        });
-        let breakers = self.0.llm().breakers();
-        let open: Vec<&str> = breakers
-            .iter()
-            .filter(|(_, state)| !matches!(state, crate::llm::breaker::BreakerState::Closed { .. }))
-            .map(|(name, _)| name.as_str())
-            .collect();
-        let model = if open.is_empty() {
-            "available".to_owned()
-        } else {
-            format!("unavailable: {}", open.join(", "))
-        };
-        vec![
-            ("model".into(), model),
-            ("memory".into(), memory),
-            (
-                "devices".into(),
-                format!("{} entities", self.0.registry().entities().len()),
-            ),
-        ]
-    }
-}
-
-/// The budget's ledger in the memory database, on a connection of its own.
-struct UsageLedger(Mutex<Memory>);
-
-impl Ledger for UsageLedger {
-    fn record(
-        &self,
-        day: &str,
-        model: &str,
-        prompt: u64,
-        completion: u64,
-        cost: f64,
-    ) -> Result<(), String> {
-        let mut memory = self
-            .0
-            .lock()
-            .map_err(|_| "the ledger lock is poisoned".to_owned())?;
-        memory
-            .record_usage(day, model, prompt, completion, cost)
-            .map_err(|e| e.to_string())
-    }
-
-    fn day_totals(&self, day: &str) -> Result<DayTotals, String> {
-        let memory = self
-            .0
-            .lock()
-            .map_err(|_| "the ledger lock is poisoned".to_owned())?;
-        let rows = memory.usage_on(day).map_err(|e| e.to_string())?;
-        let mut totals = DayTotals::default();
-        for r in rows {
-            totals.tokens += r.prompt_tokens + r.completion_tokens;
-            totals.cost_usd += r.cost_usd;
-            totals.calls += r.calls;
-            let model = ModelTotals {
-                prompt_tokens: r.prompt_tokens,
-                completion_tokens: r.completion_tokens,
-                cost_usd: r.cost_usd,
-                calls: r.calls,
-            };
-            totals.by_model.insert(r.model, model);
-        }
-        Ok(totals)
     }
 }
 
