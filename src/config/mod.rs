@@ -8,6 +8,7 @@
 mod agent;
 mod bounds;
 mod models;
+mod mqtt;
 mod openai;
 mod secret;
 mod settings;
@@ -21,6 +22,7 @@ pub use agent::{
     ActionDecision, ActionRule, Demo, Devices, EthicalFilter, Language, Persona, Tone, Verbosity,
 };
 pub use models::{ModelProfile, Models, Role};
+pub use mqtt::Mqtt;
 pub use openai::{Backoff, Budget, Fallbacks, Local, Openai, Price, RequestDefaults};
 pub use secret::{LoadedSecret, Secret, SecretSource};
 pub use settings::{LogFormat, Settings};
@@ -34,6 +36,8 @@ pub const SYSTEM_PATH: &str = "/etc/mirai/mirai.yaml";
 pub const OPENAI_KEY_VAR: &str = "OPENAI_API_KEY";
 /// The environment variable that holds the local server's API key, if it needs one.
 pub const LOCAL_KEY_VAR: &str = "MIRAI_LOCAL_API_KEY";
+/// The environment variable that holds the MQTT password.
+pub const MQTT_PASSWORD_VAR: &str = "MQTT_PASSWORD";
 /// The environment variable that overrides `openai.base_url`.
 pub const OPENAI_BASE_URL_VAR: &str = "OPENAI_BASE_URL";
 
@@ -138,6 +142,7 @@ pub struct Config {
     data_dir: PathBuf,
     openai_key: Option<LoadedSecret>,
     local_key: Option<LoadedSecret>,
+    mqtt_password: Option<LoadedSecret>,
 }
 
 impl Config {
@@ -204,6 +209,12 @@ impl Config {
             .and_then(|l| l.api_key_file.as_ref());
         let local_file = local_file.map(|p| resolve(&data_dir, p));
         let local_key = secret::load(LOCAL_KEY_VAR, local_file.as_deref(), &|v| env.get(v))?;
+        let mqtt_file = settings
+            .mqtt
+            .password_file
+            .as_ref()
+            .map(|p| resolve(&data_dir, p));
+        let mqtt_password = secret::load(MQTT_PASSWORD_VAR, mqtt_file.as_deref(), &|v| env.get(v))?;
         Ok(Config {
             settings,
             origin,
@@ -211,6 +222,7 @@ impl Config {
             data_dir,
             openai_key,
             local_key,
+            mqtt_password,
         })
     }
 
@@ -255,11 +267,17 @@ impl Config {
         self.local_key.as_ref()
     }
 
+    /// The MQTT password, if one is set.
+    pub fn mqtt_password(&self) -> Option<&LoadedSecret> {
+        self.mqtt_password.as_ref()
+    }
+
     /// Every secret value, for the log redactor.
     pub fn secret_values(&self) -> Vec<String> {
         self.openai_key
             .iter()
             .chain(&self.local_key)
+            .chain(&self.mqtt_password)
             .map(|s| s.value.expose().to_owned())
             .collect()
     }
@@ -327,6 +345,23 @@ fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
         ));
     }
     check_llm(&s.openai)?;
+    let url = &s.mqtt.url;
+    if !(url.starts_with("mqtt://") || url.starts_with("mqtts://")) {
+        return Err((
+            "mqtt.url",
+            format!("expected mqtt://host:port, got {url:?}"),
+        ));
+    }
+    let id_ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if s.mqtt.hub_id.is_empty() || !s.mqtt.hub_id.chars().all(id_ok) {
+        return Err((
+            "mqtt.hub_id",
+            format!(
+                "expected letters, digits, - or _ (it is part of MQTT topics), got {:?}",
+                s.mqtt.hub_id
+            ),
+        ));
+    }
     if s.name.trim().is_empty() {
         return Err(("name", "must not be empty".into()));
     }

@@ -89,8 +89,9 @@ impl<'de> Deserialize<'de> for Forbidden {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         serde::de::IgnoredAny::deserialize(d)?;
         Err(D::Error::custom(
-            "secrets are not read from the config file: set OPENAI_API_KEY in the environment \
-             or point openai.api_key_file at a file that holds the key",
+            "secrets are not read from the config file: set them in the environment \
+             (OPENAI_API_KEY, MQTT_PASSWORD) or point the matching *_file key at a file that \
+             holds them",
         ))
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::agent::{Devices, EthicalFilter, Persona};
 use super::bounds;
+use super::mqtt::Mqtt;
 use super::openai::Openai;
 
 /// The whole file.
@@ -43,6 +44,8 @@ pub struct Settings {
     pub persona: Persona,
     /// Device back ends.
     pub devices: Devices,
+    /// The MQTT broker.
+    pub mqtt: Mqtt,
     /// Front ends and background services.
     pub services: Services,
 }
@@ -62,6 +65,7 @@ impl Default for Settings {
             ethical_filter: EthicalFilter::default(),
             persona: Persona::default(),
             devices: Devices::default(),
+            mqtt: Mqtt::default(),
             services: Services::default(),
         }
     }

@@ -307,3 +307,23 @@ fn a_local_server_and_budget_are_read() {
     let e = err("openai:\n  budget:\n    daily_cost_usd: -1\n");
     assert!(e.contains("openai.budget.daily_cost_usd"), "{e}");
 }
+
+#[test]
+fn mqtt_url_hub_id_and_password_are_checked() {
+    let e = err("mqtt:\n  url: tcp://broker:1883\n");
+    assert!(e.contains(":2:3: mqtt.url"), "{e}");
+    let e = err("mqtt:\n  hub_id: my/hub\n");
+    assert!(e.contains("mqtt.hub_id") && e.contains("topics"), "{e}");
+    let e = err("mqtt:\n  password: hunter2hunter2\n");
+    assert!(e.contains("MQTT_PASSWORD") && !e.contains("hunter2"), "{e}");
+    let env = Env::from_pairs([("MQTT_PASSWORD", "broker-secret-123")]);
+    let cfg = Config::from_text("", file(), None, &env).unwrap();
+    assert_eq!(
+        cfg.mqtt_password().unwrap().value.expose(),
+        "broker-secret-123"
+    );
+    assert!(
+        cfg.secret_values()
+            .contains(&"broker-secret-123".to_owned())
+    );
+}
