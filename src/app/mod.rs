@@ -4,9 +4,11 @@
 //! opened on demand. Commands that need no config (like `version`) never build one, which
 //! keeps them fast.
 //!
+//! - `hub`: the agent behind the daemon's front ends, with its counters.
 //! - `ledger`: the model budget's ledger in the memory database.
 //! - `terminal`: the terminal's view of the agent.
 
+mod hub;
 mod ledger;
 mod terminal;
 
@@ -22,6 +24,7 @@ use crate::devices::demo::DemoHouse;
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
+pub use hub::AgentHub;
 use ledger::UsageLedger;
 pub use terminal::AgentTerminal;
 

@@ -72,6 +72,16 @@ impl Memory {
         Ok(())
     }
 
+    /// Whether a session with this id exists.
+    pub fn has_session(&self, id: &str) -> Result<bool, MemoryError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM sessions WHERE id = ?1")?
+            .query_row([id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// The `limit` most recently started sessions, newest first.
     pub fn sessions(&self, limit: usize) -> Result<Vec<SessionInfo>, MemoryError> {
         let mut stmt = self.conn.prepare_cached(
