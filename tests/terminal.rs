@@ -18,39 +18,19 @@ const CTRL_C: &str = "\x03";
 const CTRL_D: &str = "\x04";
 const UP: &str = "\x1b[A";
 
-/// The example binary, built once (a no-op when `cargo test` already built it).
+/// The example binary: `cargo test` builds the package's examples with its tests, beside
+/// the test binaries' `deps/` folder.
 fn example() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .args(["build", "--quiet", "--example", "terminal_echo"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        // Cargo sets these for the test; build scripts that watch them (ring's) would
-        // otherwise rebuild on every run, here and in the outer `cargo test`.
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            let injected = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_"]
-                .iter()
-                .any(|p| key.starts_with(p))
-                || [
-                    "CARGO_CRATE_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                ]
-                .contains(&key.as_ref())
-                || ["CARGO_RUSTC_CURRENT_DIR", "OUT_DIR"].contains(&key.as_ref());
-            if injected {
-                cargo.env_remove(key.as_ref());
-            }
-        }
-        let status = cargo.status().expect("cargo runs");
-        assert!(status.success(), "cannot build the terminal_echo example");
-        // This test runs from <target>/<profile>/deps/; examples sit beside deps/.
         let exe = std::env::current_exe().unwrap();
         let profile = exe.parent().and_then(Path::parent).unwrap();
         let path = profile.join("examples").join("terminal_echo");
-        assert!(path.exists(), "{} is missing", path.display());
+        assert!(
+            path.exists(),
+            "{} is missing: run the tests with `cargo test` (tests/run), which builds the examples",
+            path.display()
+        );
         path
     })
 }
