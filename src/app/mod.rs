@@ -5,11 +5,15 @@
 //! keeps them fast.
 //!
 //! - `hub`: the agent behind the daemon's front ends, with its counters.
+//! - `serve`: the daemon: signals, systemd, shutdown.
+//! - `services`: the daemon's services, started and stopped in order.
 //! - `ledger`: the model budget's ledger in the memory database.
 //! - `terminal`: the terminal's view of the agent.
 
 mod hub;
 mod ledger;
+mod serve;
+mod services;
 mod terminal;
 
 use std::sync::{Arc, Mutex};
@@ -26,6 +30,7 @@ use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
 pub use hub::AgentHub;
 use ledger::UsageLedger;
+pub use serve::{Stopped, serve};
 pub use terminal::AgentTerminal;
 
 /// Where the demo house keeps its state between runs, in the data folder.

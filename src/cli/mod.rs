@@ -83,6 +83,12 @@ fn plan_spelling(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the hub daemon: HTTP API and status page, MQTT voice commands
+    Serve {
+        /// Use the simulated demo house
+        #[arg(long)]
+        demo: bool,
+    },
     /// Ask or tell MIRAI something and print the reply
     Ask(agent::AskArgs),
     /// An interactive session with MIRAI (line editing, history, /help)
@@ -151,6 +157,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version => version(&cli, &opts),
         Command::Health { llm } => health(&cli, &opts, llm),
         Command::Config(ConfigCommand::Check { print }) => config_check(&cli, &opts, print),
+        Command::Serve { demo } => {
+            // The daemon logs at monitoring.logs.level unless --log-level says otherwise.
+            let app = App::start(&opts, cli.log_level.as_deref())?;
+            crate::app::serve(&app, demo)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ask(args) => agent::ask(&App::start(&opts, lvl)?, args, cli.json),
         Command::Terminal(args) => agent::terminal(&App::start(&opts, lvl)?, args),
         Command::Devices(args) => agent::devices(&App::start(&opts, lvl)?, args, cli.json),

@@ -351,8 +351,8 @@ pub struct Dashboard {
     pub enabled: bool,
     /// Address to listen on; `0.0.0.0` opens it to the local network.
     pub host: IpAddr,
-    /// Port to listen on.
-    #[serde(deserialize_with = "bounds::int::<_, _, 1, 65535>")]
+    /// Port to listen on; 0 takes any free port (the log says which).
+    #[serde(deserialize_with = "bounds::int::<_, _, 0, 65535>")]
     pub port: u16,
 }
 

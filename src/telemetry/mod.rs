@@ -6,6 +6,7 @@
 //!   the writer wrapper that puts each sink's bytes through it.
 //! - `rotate`: the log file, rotated by size.
 //! - `health`: the checks behind `mirai health`.
+//! - `systemd`: READY and WATCHDOG notifications for `Type=notify`.
 //! - `version`: build facts for `mirai version`.
 //! - `identity`: the hub's description of itself, `mirai_identity.json`.
 
@@ -14,4 +15,5 @@ pub mod identity;
 pub mod logs;
 mod redact;
 mod rotate;
+pub mod systemd;
 pub mod version;

@@ -7,6 +7,7 @@ mod health;
 mod memory;
 #[path = "../support/openai.rs"]
 mod openai;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

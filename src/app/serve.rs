@@ -1,0 +1,76 @@
+//! `mirai serve`: the hub daemon. It owns the front ends (HTTP, MQTT), tells systemd when it is
+//! ready and that it is alive, and shuts down in order on SIGTERM or SIGINT.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::{AgentHub, App};
+use crate::telemetry::systemd;
+
+/// How long the front ends get to finish in-flight requests after the stop signal.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+/// Async worker threads: a Pi has four cores and little memory; blocking work (SQLite, the
+/// model client, tiny_http) runs on its own threads.
+const WORKERS: usize = 2;
+/// Threads for blocking calls (agent turns) at most.
+const BLOCKING_THREADS: usize = 16;
+
+/// Why the daemon stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// SIGTERM (systemd stop).
+    Terminated,
+    /// SIGINT (Ctrl-C).
+    Interrupted,
+}
+
+/// Runs the daemon until a signal; `demo` adds the demo house.
+pub fn serve(app: &App, demo: bool) -> anyhow::Result<Stopped> {
+    let agent = Arc::new(app.agent(demo)?);
+    let hub = Arc::new(AgentHub::new(agent));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .max_blocking_threads(BLOCKING_THREADS)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run(app, hub))
+}
+
+async fn run(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Stopped> {
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let services = super::services::start(app, hub.clone()).await?;
+    hub.set_ready();
+    notify("READY=1");
+    tracing::info!(services = %services.names(), "mirai is ready");
+    let watchdog = systemd::watchdog_interval().map(|every| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                notify("WATCHDOG=1");
+            }
+        })
+    });
+    let stopped = tokio::select! {
+        _ = term.recv() => Stopped::Terminated,
+        _ = int.recv() => Stopped::Interrupted,
+    };
+    tracing::info!(signal = ?stopped, "stopping");
+    notify("STOPPING=1");
+    if let Some(w) = watchdog {
+        w.abort();
+    }
+    services.stop(SHUTDOWN_DEADLINE).await;
+    Ok(stopped)
+}
+
+fn notify(state: &str) {
+    if let Err(e) = systemd::notify(state) {
+        tracing::warn!(cause = %e, state, "cannot notify systemd");
+    }
+}
