@@ -18,17 +18,24 @@ const CTRL_C: &str = "\x03";
 const CTRL_D: &str = "\x04";
 const UP: &str = "\x1b[A";
 
-/// The example binary: `cargo test` builds the package's examples with its tests, beside
-/// the test binaries' `deps/` folder.
+/// The example binary: `tests/run` builds it (`cargo build --examples`) before the tests, into
+/// `<target>/debug/examples/` beside the tests' own `deps/`; `MIRAI_TERMINAL_EXAMPLE` names
+/// it instead when the tests run from another target folder (under coverage).
 fn example() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile = exe.parent().and_then(Path::parent).unwrap();
-        let path = profile.join("examples").join("terminal_echo");
+        let path = match std::env::var_os("MIRAI_TERMINAL_EXAMPLE") {
+            Some(p) => PathBuf::from(p),
+            None => {
+                let exe = std::env::current_exe().unwrap();
+                let profile = exe.parent().and_then(Path::parent).unwrap();
+                profile.join("examples").join("terminal_echo")
+            }
+        };
         assert!(
             path.exists(),
-            "{} is missing: run the tests with `cargo test` (tests/run), which builds the examples",
+            "{} is missing: run the tests with tests/run, which builds the examples first \
+             (or `cargo build --examples`)",
             path.display()
         );
         path
