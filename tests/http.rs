@@ -328,3 +328,20 @@ fn stop_returns_promptly_and_the_port_closes() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_forged_content_length_is_413_and_does_not_take_the_server_down() {
+    let server = start(Arc::default());
+    let mut stream = TcpStream::connect_timeout(&server.addr(), IO_TIMEOUT).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let head = format!(
+        "POST /api/ask HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Length: 1000000000000\r\n\r\n0123456789"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut buf = [0u8; 64];
+    let n = stream.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 413"));
+    drop(stream);
+    assert_eq!(get(server.addr(), "/healthz").status, 200);
+}

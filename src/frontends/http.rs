@@ -97,6 +97,11 @@ pub(crate) struct Context {
     pub(crate) asks: ask::AskGate,
 }
 
+/// The longest declared body tiny_http may drain when a request is answered without reading
+/// it. tiny_http 0.12 drains an unread body on drop by allocating all that is left of it at
+/// once, so a forged `Content-Length` of some terabytes would abort the whole process.
+const MAX_DRAINED_BODY: usize = 1024 * 1024;
+
 /// A running HTTP server; stopping (or dropping) it unblocks and joins its workers.
 pub struct HttpServer {
     addr: SocketAddr,
@@ -195,6 +200,12 @@ fn serve(context: &Context, mut request: tiny_http::Request) {
     let started = Instant::now();
     let method = request.method().to_string();
     let path = route::path_of(request.url()).to_owned();
+    let undrainable = MAX_DRAINED_BODY.max(context.max_body);
+    if let Some(declared) = request.body_length().filter(|len| *len > undrainable) {
+        warn!(method = %method, path = %path, declared, "http body too long to drain; connection abandoned");
+        refuse_undrainable(request, context.max_body);
+        return;
+    }
     let answer = api::answer(context, &mut request, &method, &path);
     let status = answer.status();
     if let Err(err) = request.respond(answer.into()) {
@@ -207,4 +218,14 @@ fn serve(context: &Context, mut request: tiny_http::Request) {
         duration_ms = started.elapsed().as_millis() as u64,
         "http request"
     );
+}
+
+/// Answers 413 to a request whose declared body must not be drained, then leaks its
+/// connection on purpose: dropping it would make tiny_http allocate the declared length (see
+/// [`MAX_DRAINED_BODY`]). The cost is one idle socket and tiny_http thread per such request.
+fn refuse_undrainable(request: tiny_http::Request, limit: usize) {
+    let what = format!("the body is over {limit} bytes");
+    let answer: tiny_http::Response<_> = answer::Answer::error(413, &what).into();
+    // `upgrade` writes the response and hands back the connection without dropping the body.
+    std::mem::forget(request.upgrade("close", answer));
 }
