@@ -33,7 +33,7 @@ pub use token::load_or_create_token;
 
 /// Threads that take requests from the server; `/api/ask` may hold only some of them (see
 /// `ask::MAX_ASKS_IN_FLIGHT`) so the page and the probes still answer while the model thinks.
-pub const WORKERS: usize = 4;
+pub(crate) const WORKERS: usize = 4;
 /// The largest request body accepted when the settings say nothing else.
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
 

@@ -7,7 +7,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 /// The token file's name in the data folder.
-pub const TOKEN_FILE: &str = "http_token";
+pub(crate) const TOKEN_FILE: &str = "http_token";
 /// Random bytes in a new token (hex-encoded, so twice as many characters).
 const TOKEN_BYTES: usize = 32;
 /// Only the hub's user may read the token.
