@@ -1,0 +1,101 @@
+//! The handlers: one request in, one [`Answer`] out, after routing and the token check. The
+//! only code here that calls the [`Hub`](crate::frontends::hub::Hub).
+
+use serde_json::{Value, json};
+use tracing::debug;
+
+use super::Context;
+use super::answer::{Answer, METRICS_CONTENT_TYPE};
+use super::ask;
+use super::auth::{self, Access};
+use super::body::{self, BodyError};
+use super::page::PAGE;
+use super::route::{self, Resolved, Route};
+use super::status;
+
+/// How long a client overloaded with 503 should wait before asking again, in seconds.
+const RETRY_AFTER_SECS: &str = "2";
+
+/// The answer to `method` on `path`.
+pub(crate) fn answer(
+    context: &Context,
+    request: &mut tiny_http::Request,
+    method: &str,
+    path: &str,
+) -> Answer {
+    let route = match route::resolve(method, path) {
+        Resolved::Found(route) => route,
+        Resolved::NotFound => return Answer::error(404, &format!("no such path: {path}")),
+        Resolved::WrongMethod(allow) => {
+            return Answer::error(405, &format!("{path} takes {allow} only"))
+                .header("Allow", allow);
+        }
+    };
+    let authorization = request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Authorization"))
+        .map(|h| h.value.as_str());
+    let access = auth::access(authorization, &context.token);
+    if route.needs_token() && access != Access::Full {
+        return Answer::error(401, "a bearer token is needed").header("WWW-Authenticate", "Bearer");
+    }
+    handle(context, route, access, request)
+}
+
+/// The answer of an authorised `route`.
+fn handle(
+    context: &Context,
+    route: Route,
+    access: Access,
+    request: &mut tiny_http::Request,
+) -> Answer {
+    let hub = context.hub.as_ref();
+    match route {
+        Route::Page => Answer::html(PAGE),
+        Route::Health => Answer::text(200, "ok"),
+        Route::Ready if hub.ready() => Answer::text(200, "ready"),
+        Route::Ready => Answer::text(503, "not ready"),
+        Route::Status => Answer::json(200, &status::status(hub, access == Access::Full)),
+        Route::Devices => Answer::json(200, &json!(hub.devices())),
+        Route::Session(id) => match hub.session(&id) {
+            Some(messages) => Answer::json(200, &session_json(&id, &messages)),
+            None => Answer::error(404, &format!("no such session: {id}")),
+        },
+        Route::Metrics => Answer::with_body(200, METRICS_CONTENT_TYPE, hub.metrics().into_bytes()),
+        Route::Ask => ask(context, request),
+    }
+}
+
+/// `POST /api/ask`: a bounded body, a place among the asks in flight, then the hub.
+fn ask(context: &Context, request: &mut tiny_http::Request) -> Answer {
+    let declared = request.body_length();
+    let body = match body::read_limited(request.as_reader(), declared, context.max_body) {
+        Ok(body) => body,
+        Err(err @ BodyError::TooLarge { .. }) => return Answer::error(413, &err.to_string()),
+        Err(err @ BodyError::Io(_)) => return Answer::error(400, &err.to_string()),
+    };
+    let parsed = match ask::parse(&body) {
+        Ok(parsed) => parsed,
+        Err(err) => return Answer::error(400, &err.to_string()),
+    };
+    let Some(_permit) = context.asks.try_enter() else {
+        debug!(
+            limit = ask::MAX_ASKS_IN_FLIGHT,
+            "ask turned away: too many in flight"
+        );
+        return Answer::error(503, "too many requests in flight; try again shortly")
+            .header("Retry-After", RETRY_AFTER_SECS);
+    };
+    let reply = context.hub.respond(parsed);
+    Answer::json(200, &ask::reply_json(&reply))
+}
+
+/// A session's messages as `{session, messages: [{role, text}]}`.
+fn session_json(id: &str, messages: &[(String, String)]) -> Value {
+    let messages: Vec<_> = messages
+        .iter()
+        .map(|(role, text)| json!({"role": role, "text": text}))
+        .collect();
+    json!({"session": id, "messages": messages})
+}
