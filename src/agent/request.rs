@@ -81,3 +81,23 @@ pub struct Reply {
     /// How the reply was made: `local_intent`, `model`, `safety`, `confirmation`, `offline`.
     pub via: String,
 }
+
+impl Reply {
+    /// The JSON every front end answers with: `{reply, actions:[{entity, service, data,
+    /// outcome, detail}], blocked, pending_confirmation, usage, session, via}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let actions: Vec<_> = self
+            .actions
+            .iter()
+            .map(|a| {
+                serde_json::json!({"entity": a.call.entity_id, "service": a.call.service,
+                    "data": a.call.data, "outcome": a.outcome, "detail": a.detail})
+            })
+            .collect();
+        serde_json::json!({
+            "reply": self.text, "actions": actions, "blocked": self.blocked,
+            "pending_confirmation": self.pending_confirmation, "usage": self.usage,
+            "session": self.session, "via": self.via,
+        })
+    }
+}

@@ -33,7 +33,10 @@ struct Recent {
     source: String,
     text: String,
     via: String,
-    ms: u64,
+    session: String,
+    user: String,
+    duration_ms: u64,
+    outcome: String,
 }
 
 /// The agent, plus what the daemon counts about it.
@@ -104,20 +107,45 @@ impl AgentHub {
             source,
             text: request.text.chars().take(RECENT_TEXT_CHARS).collect(),
             via: reply.via.clone(),
-            ms: took.as_millis() as u64,
+            session: request.session.clone(),
+            user: request.user.clone(),
+            duration_ms: took.as_millis() as u64,
+            outcome: if reply.blocked.is_some() {
+                "blocked".into()
+            } else {
+                "answered".into()
+            },
         });
     }
 
-    fn model_state(&self) -> (bool, Vec<Value>) {
-        let breakers = self.agent.llm().breakers();
-        let open = breakers
+    /// Whether the model can be used: a key (or a local server) and no open breaker.
+    fn model_reachable(&self) -> bool {
+        let llm = self.agent.llm();
+        let open = llm
+            .breakers()
             .iter()
             .any(|(_, s)| !matches!(s, BreakerState::Closed { .. }));
-        let list = breakers
+        llm.configured() && !open
+    }
+
+    /// "closed", or each endpoint that is not: "cloud /chat/completions: open".
+    fn breaker_summary(&self) -> String {
+        let troubled: Vec<String> = self
+            .agent
+            .llm()
+            .breakers()
             .iter()
-            .map(|(name, state)| json!({"endpoint": name, "state": state}))
+            .filter_map(|(name, state)| match state {
+                BreakerState::Closed { .. } => None,
+                BreakerState::Open { .. } => Some(format!("{name}: open")),
+                BreakerState::HalfOpen { .. } => Some(format!("{name}: half-open")),
+            })
             .collect();
-        (!open, list)
+        if troubled.is_empty() {
+            "closed".into()
+        } else {
+            troubled.join(", ")
+        }
     }
 }
 
@@ -130,7 +158,6 @@ impl Hub for AgentHub {
     }
 
     fn status(&self) -> Value {
-        let (model_ok, breakers) = self.model_state();
         let services: Vec<Value> = self
             .services
             .lock()
@@ -138,12 +165,11 @@ impl Hub for AgentHub {
             .iter()
             .map(|(name, state)| json!({"name": name, "state": state()}))
             .collect();
-        let usage = self.agent.llm().usage_today().ok();
-        let devices: Vec<Value> = self
-            .devices()
+        let mqtt_connected = services
             .iter()
-            .map(|e| json!({"id": e.id, "name": e.name, "area": e.area, "state": e.state}))
-            .collect();
+            .find(|s| s["name"] == "mqtt")
+            .map(|s| s["state"] == "connected");
+        let today = self.agent.llm().usage_today().ok();
         let recent: Vec<Recent> = self
             .recent
             .lock()
@@ -154,9 +180,12 @@ impl Hub for AgentHub {
         let build = crate::telemetry::version::BuildInfo::current();
         json!({
             "name": "MIRAI", "version": build.version, "codename": build.codename,
-            "uptime_s": self.started.elapsed().as_secs(), "ready": self.ready(),
-            "services": services, "model": {"available": model_ok, "breakers": breakers},
-            "usage_today": usage, "devices": devices, "recent": recent,
+            "uptime_secs": self.started.elapsed().as_secs(), "ready": self.ready(),
+            "services": services,
+            "model": {"reachable": self.model_reachable(), "breaker": self.breaker_summary()},
+            "mqtt": {"connected": mqtt_connected},
+            "today": {"tokens": today.as_ref().map(|t| t.tokens), "cost_usd": today.as_ref().map(|t| t.cost_usd)},
+            "recent_requests": recent,
         })
     }
 

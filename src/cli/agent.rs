@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
-use serde_json::json;
 
 use super::emit;
 use crate::agent::{Reply, Request, Source};
@@ -66,25 +65,8 @@ pub(super) fn ask(app: &App, args: AskArgs, json: bool) -> anyhow::Result<ExitCo
     let user = shell_user(args.user);
     let request = Request::new(args.text, Source::Cli, &user, &args.session);
     let reply = agent.handle(&request);
-    emit(json, &reply_json(&reply), || reply_text(&reply))?;
+    emit(json, &reply.to_json(), || reply_text(&reply))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The `--json` shape of a reply.
-pub(super) fn reply_json(reply: &Reply) -> serde_json::Value {
-    let actions: Vec<_> = reply
-        .actions
-        .iter()
-        .map(|a| {
-            json!({"entity": a.call.entity_id, "service": a.call.service, "data": a.call.data,
-                   "outcome": a.outcome, "detail": a.detail})
-        })
-        .collect();
-    json!({
-        "reply": reply.text, "actions": actions, "blocked": reply.blocked,
-        "pending_confirmation": reply.pending_confirmation, "usage": reply.usage,
-        "session": reply.session, "via": reply.via,
-    })
 }
 
 /// A reply for people: the words, then what was done.

@@ -28,7 +28,6 @@ use tracing::{debug, warn};
 
 use crate::frontends::hub::Hub;
 
-pub use ask::reply_json;
 pub use token::load_or_create_token;
 
 /// Threads that take requests from the server; `/api/ask` may hold only some of them (see

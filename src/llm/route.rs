@@ -208,6 +208,11 @@ impl Llm {
         Ok(ids)
     }
 
+    /// Whether any model can be asked at all: a cloud key, or a local server.
+    pub fn configured(&self) -> bool {
+        self.inner.cloud.key.is_some() || self.inner.local.is_some()
+    }
+
     /// Each endpoint's breaker, for metrics and the status page.
     pub fn breakers(&self) -> Vec<(String, BreakerState)> {
         self.inner.breakers.snapshot()

@@ -1,7 +1,8 @@
-//! `mirai serve` as systemd runs it: READY when up, a clean stop on SIGTERM.
+//! `mirai serve` as systemd runs it: READY when up, the HTTP API and status page while it
+//! runs, a clean stop on SIGTERM.
 
 use std::os::unix::net::UnixDatagram;
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use super::Hub;
@@ -17,25 +18,125 @@ fn recv(socket: &UnixDatagram) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Daemon {
+    child: Child,
+    notify: UnixDatagram,
+    base: String,
+}
+
+impl Daemon {
+    fn start(hub: &Hub) -> Daemon {
+        let path = hub.path().join("notify.sock");
+        let notify = UnixDatagram::bind(&path).unwrap();
+        notify.set_read_timeout(Some(DEADLINE)).unwrap();
+        let port = free_port();
+        let child = hub
+            .cmd(&["serve", "--demo"])
+            .env("NOTIFY_SOCKET", &path)
+            .env("MIRAI_SERVICES__DASHBOARD__PORT", port.to_string())
+            .env("MIRAI_MQTT__URL", "mqtt://127.0.0.1:9")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        assert_eq!(recv(&notify), "READY=1");
+        Daemon {
+            child,
+            notify,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn stop(mut self) {
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) },
+            0
+        );
+        assert_eq!(recv(&self.notify), "STOPPING=1");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(DEADLINE))
+        .build()
+        .into()
+}
+
 #[test]
-fn serve_notifies_ready_and_stops_cleanly_on_sigterm() {
+fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
     let hub = Hub::scratch();
-    let path = hub.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&path).unwrap();
-    socket.set_read_timeout(Some(DEADLINE)).unwrap();
-    let mut child = hub
-        .cmd(&["serve", "--demo"])
-        .env("NOTIFY_SOCKET", &path)
-        .env("MIRAI_SERVICES__DASHBOARD__PORT", "0")
-        .env("MIRAI_MQTT__URL", "mqtt://127.0.0.1:9")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
+    let daemon = Daemon::start(&hub);
+    let http = agent();
+    let mut health = http.get(format!("{}/healthz", daemon.base)).call().unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        http.get(format!("{}/readyz", daemon.base))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+    let page = http
+        .get(format!("{}/", daemon.base))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
         .unwrap();
-    assert_eq!(recv(&socket), "READY=1");
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    assert_eq!(recv(&socket), "STOPPING=1");
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    assert!(
+        page.contains("/api/status"),
+        "the status page polls the API"
+    );
+    let status: serde_json::Value = serde_json::from_str(
+        &http
+            .get(format!("{}/api/status", daemon.base))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["access"], "summary");
+    assert_eq!(
+        status["model"]["reachable"], false,
+        "no key on a fresh machine: {status}"
+    );
+    assert!(status["devices"].as_array().unwrap().len() > 10, "{status}");
+    let _ = health.body_mut().read_to_string();
+
+    let ask = format!("{}/api/ask", daemon.base);
+    let body = r#"{"text": "turn on the kitchen light", "user": "ana", "session_id": "web"}"#;
+    let refused = http
+        .post(&ask)
+        .content_type("application/json")
+        .send(body)
+        .unwrap();
+    assert_eq!(refused.status(), 401, "asking needs the token");
+    let token = std::fs::read_to_string(hub.data().join("http_token")).unwrap();
+    let mut answered = http
+        .post(&ask)
+        .header("Authorization", format!("Bearer {}", token.trim()))
+        .content_type("application/json")
+        .send(body)
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+    let reply: serde_json::Value =
+        serde_json::from_str(&answered.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(reply["reply"], "Turned on the kitchen light.", "{reply}");
+    assert_eq!(reply["actions"][0]["entity"], "light.kitchen");
+    daemon.stop();
 }

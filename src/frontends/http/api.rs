@@ -88,7 +88,7 @@ fn ask(context: &Context, request: &mut tiny_http::Request) -> Answer {
             .header("Retry-After", RETRY_AFTER_SECS);
     };
     let reply = context.hub.respond(parsed);
-    Answer::json(200, &ask::reply_json(&reply))
+    Answer::json(200, &reply.to_json())
 }
 
 /// A session's messages as `{session, messages: [{role, text}]}`.

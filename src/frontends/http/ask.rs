@@ -4,9 +4,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use crate::agent::{Reply, Request, Source};
+use crate::agent::{Request, Source};
 
 /// Asks answered at once; more get a 503 rather than a queue, so that a flood cannot hold every
 /// worker while the model thinks. Below [`WORKERS`](super::WORKERS) on purpose.
@@ -72,24 +71,6 @@ fn new_session_id() -> String {
     format!("{:016x}", fastrand::u64(..))
 }
 
-/// The JSON of a reply, as `mirai ask --json` prints it: `{reply, actions: [{entity, service,
-/// data, outcome, detail}], blocked, pending_confirmation, usage, session, via}`.
-pub fn reply_json(reply: &Reply) -> Value {
-    let actions: Vec<_> = reply
-        .actions
-        .iter()
-        .map(|a| {
-            json!({"entity": a.call.entity_id, "service": a.call.service, "data": a.call.data,
-                   "outcome": a.outcome, "detail": a.detail})
-        })
-        .collect();
-    json!({
-        "reply": reply.text, "actions": actions, "blocked": reply.blocked,
-        "pending_confirmation": reply.pending_confirmation, "usage": reply.usage,
-        "session": reply.session, "via": reply.via,
-    })
-}
-
 /// Counts asks in flight and turns away those over the limit.
 pub(crate) struct AskGate {
     in_flight: AtomicUsize,
@@ -128,6 +109,7 @@ impl Drop for AskPermit<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_full_ask_becomes_a_request() {
