@@ -2,7 +2,9 @@
 //! [`Request`](crate::agent::Request) and shows the [`Reply`](crate::agent::Reply).
 //!
 //! - `hub`: the [`hub::Hub`] trait the daemon's front ends are given.
+//! - `mqtt`: voice satellites and speakers over MQTT, plain and Rhasspy Hermes.
 //! - `terminal`: `mirai terminal`, a REPL for SSH.
 
 pub mod hub;
+pub mod mqtt;
 pub mod terminal;
