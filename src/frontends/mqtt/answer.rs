@@ -65,13 +65,14 @@ impl Answerer {
                     answer.render_error("the hub failed", FAILED)
                 }
             };
+            // Counted first, so a reader who got the answer also sees the count.
+            state.count_out();
             // Waits for room in the client's bounded channel, also while the broker is away.
-            match client
+            if let Err(err) = client
                 .publish(&topic, QoS::AtLeastOnce, false, payload)
                 .await
             {
-                Ok(()) => state.count_out(),
-                Err(err) => warn!(cause = %err, topic, "answer not sent"),
+                warn!(cause = %err, topic, "answer not sent: the connection is closing");
             }
             drop(permit);
         });

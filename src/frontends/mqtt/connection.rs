@@ -149,21 +149,13 @@ impl Connection {
         if !self.state.connected() {
             return Ended::Abrupt;
         }
-        let drained = {
-            let drain = self.answerer.drain(SHUTDOWN_DEADLINE);
-            tokio::pin!(drain);
-            loop {
-                tokio::select! {
-                    done = &mut drain => break done,
-                    event = self.events.poll() => if event.is_err() { return Ended::Abrupt },
-                }
-            }
-        };
-        if !drained {
-            warn!(
+        match self.finish_answers().await {
+            None => return Ended::Abrupt,
+            Some(true) => {}
+            Some(false) => warn!(
                 deadline_ms = SHUTDOWN_DEADLINE.as_millis() as u64,
                 "answers still in the works at shutdown"
-            );
+            ),
         }
         let (client, status) = (self.client.clone(), self.topics.status().to_owned());
         tokio::spawn(async move {
@@ -186,6 +178,19 @@ impl Connection {
         self.state.set_connected(false);
         info!("left the broker");
         Ended::Clean
+    }
+
+    /// Waits, within [`SHUTDOWN_DEADLINE`], for the answers in the works, polling so they go
+    /// out: whether they all did, or `None` if the broker went away meanwhile.
+    async fn finish_answers(&mut self) -> Option<bool> {
+        let drain = self.answerer.drain(SHUTDOWN_DEADLINE);
+        tokio::pin!(drain);
+        loop {
+            tokio::select! {
+                done = &mut drain => return Some(done),
+                event = self.events.poll() => if event.is_err() { return None },
+            }
+        }
     }
 }
 

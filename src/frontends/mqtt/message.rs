@@ -62,54 +62,48 @@ struct AskJson {
 
 /// Reads a message from `mirai/<hub_id>/ask`: plain UTF-8 text, or a JSON object.
 pub(crate) fn parse_ask(payload: &[u8], topics: &Topics) -> Result<Inbound, Rejected> {
-    let default_answer = Answer::Plain {
-        topic: topics.reply().to_owned(),
-        id: None,
-        site: None,
-    };
     let reject = |reason: &str, answer: Answer| Rejected {
         reason: reason.to_owned(),
         answer: Some(answer),
     };
-    let Ok(text) = std::str::from_utf8(payload) else {
-        return Err(reject("payload is not UTF-8", default_answer));
-    };
-    let ask = if text.trim_start().starts_with('{') {
-        serde_json::from_str::<AskJson>(text)
-            .map_err(|e| reject(&format!("bad JSON: {e}"), default_answer.clone()))?
-    } else {
-        AskJson {
-            text: Some(text.to_owned()),
-            ..AskJson::default()
-        }
-    };
-    let topic = match ask.reply_to {
-        Some(t) if !topics.is_valid_reply_to(&t) => {
-            return Err(reject(
-                "reply_to is not a topic we may publish on",
-                default_answer,
-            ));
-        }
-        Some(t) => t,
-        None => topics.reply().to_owned(),
-    };
-    let answer = Answer::Plain {
-        topic,
-        id: ask.id,
-        site: ask.site_id.clone(),
-    };
+    let ask = decode(payload).map_err(|r| reject(&r, plain(topics.reply(), None, None)))?;
+    let (id, site) = (ask.id.clone(), ask.site_id.clone());
+    let reply_to = ask.reply_to.as_deref().unwrap_or(topics.reply());
+    if !topics.is_valid_reply_to(reply_to) {
+        let answer = plain(topics.reply(), id, site);
+        return Err(reject("reply_to is not a topic we may publish on", answer));
+    }
+    let answer = plain(reply_to, id, site);
     let words = checked_text(ask.text.as_deref()).map_err(|r| reject(r, answer.clone()))?;
     let fields = [&ask.session_id, &ask.user, &ask.site_id, &ask.lang];
-    if fields
-        .iter()
-        .any(|f| f.as_ref().is_some_and(|f| f.len() > MAX_FIELD_LEN))
-    {
+    if (fields.iter()).any(|f| f.as_ref().is_some_and(|f| f.len() > MAX_FIELD_LEN)) {
         return Err(reject("session_id, user, site_id or lang too long", answer));
     }
     let mut request = request_for(words, ask.site_id, ask.session_id);
     request.user = ask.user.unwrap_or_else(|| DEFAULT_USER.to_owned());
     request.lang = ask.lang;
     Ok(Inbound { request, answer })
+}
+
+/// The question's fields: a JSON object if it looks like one, else the whole text.
+fn decode(payload: &[u8]) -> Result<AskJson, String> {
+    let text = std::str::from_utf8(payload).map_err(|_| "payload is not UTF-8".to_owned())?;
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| format!("bad JSON: {e}"));
+    }
+    Ok(AskJson {
+        text: Some(text.to_owned()),
+        ..AskJson::default()
+    })
+}
+
+/// A JSON answer on `topic`.
+fn plain(topic: &str, id: Option<Value>, site: Option<String>) -> Answer {
+    Answer::Plain {
+        topic: topic.to_owned(),
+        id,
+        site,
+    }
 }
 
 /// The trimmed words, or why they cannot be asked.

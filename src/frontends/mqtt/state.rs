@@ -28,7 +28,7 @@ impl MqttState {
         self.messages_in.load(Ordering::Relaxed)
     }
 
-    /// Answers handed to the broker (replies, errors, Hermes speech).
+    /// Answers handed to the connection for the broker (replies, errors, Hermes speech).
     pub fn messages_out(&self) -> u64 {
         self.messages_out.load(Ordering::Relaxed)
     }
