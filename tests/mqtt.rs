@@ -344,3 +344,22 @@ async fn settings_are_checked_before_connecting() {
     let err = MqttSettings::from_url("mqtts://127.0.0.1", "h1").unwrap_err();
     assert!(err.to_string().contains("TLS not supported yet"), "{err}");
 }
+
+#[tokio::test]
+async fn without_a_broker_it_keeps_trying_and_still_stops_on_request() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let settings = MqttSettings::from_url(&format!("mqtt://127.0.0.1:{port}"), "h1").unwrap();
+    let (hub, state) = (Arc::new(EchoHub::default()), Arc::new(MqttState::default()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(mqtt::run(hub, settings, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    assert!(!state.connected());
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
+    assert_eq!(ended.unwrap(), Ended::Abrupt);
+    assert_eq!(state.connects(), 0);
+}

@@ -24,6 +24,10 @@ use super::{Ended, MqttError};
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
 /// The longest wait between attempts to reach the broker.
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// How long a connection must have lasted for the backoff to start over. A broker that
+/// accepts and then drops us at once (another process with our client id) is retried ever
+/// slower, not hammered.
+const STABLE_AFTER: Duration = Duration::from_secs(10);
 /// How long shutdown waits for answers in the works, then again for `offline` to go out.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(3);
 
@@ -61,7 +65,7 @@ impl Connection {
         shutdown: impl Future<Output = ()>,
     ) -> Result<Ended, MqttError> {
         tokio::pin!(shutdown);
-        let mut backoff = BACKOFF_FIRST;
+        let (mut backoff, mut up_since) = (BACKOFF_FIRST, None::<Instant>);
         loop {
             let event = tokio::select! {
                 () = &mut shutdown => return Ok(self.leave().await),
@@ -69,7 +73,7 @@ impl Connection {
             };
             match event {
                 Ok(Event::Incoming(Incoming::ConnAck(_))) => {
-                    backoff = BACKOFF_FIRST;
+                    up_since = Some(Instant::now());
                     self.on_connect();
                 }
                 Ok(Event::Incoming(Incoming::Publish(publish))) => self.on_publish(&publish),
@@ -77,6 +81,9 @@ impl Connection {
                 Err(err) => {
                     self.state.set_connected(false);
                     refused(&err)?;
+                    if up_since.take().is_some_and(|t| t.elapsed() >= STABLE_AFTER) {
+                        backoff = BACKOFF_FIRST;
+                    }
                     warn!(cause = %err, retry_in_ms = backoff.as_millis() as u64, "broker unreachable");
                     tokio::select! {
                         () = &mut shutdown => return Ok(Ended::Abrupt),
