@@ -1,0 +1,114 @@
+//! The MQTT front end: voice satellites and speakers ask on `mirai/<hub_id>/ask` (and, with
+//! Hermes on, Rhasspy's topics) and hear the hub's answer. [`run`] owns it from connect to a
+//! clean `offline`; [`MqttState`] shows the status page how it is doing.
+//!
+//! Topics of hub `H`: `mirai/H/ask` (in: text or JSON `{id, text, session_id, user, site_id,
+//! lang, reply_to}`), `mirai/H/reply` (out: `{id, text, actions, session_id, site_id}` or
+//! `{id, error}`), `mirai/H/status` (retained `online`/`offline`, also the last will). QoS 1,
+//! persistent session. Plain TCP only: no TLS yet.
+//!
+//! # Layout
+//!
+//! - `settings`: [`MqttSettings`] and its `mqtt://` URL parser.
+//! - `topics`: one hub's topic names, subscriptions and routing of incoming topics.
+//! - `message`: the `ask` protocol as pure functions: payload → request, reply → payload.
+//! - `hermes`: Rhasspy's Hermes payloads, pure, and the once-per-session guard.
+//! - `answer`: the hub on the blocking pool, a bounded number at a time; answers out.
+//! - `connection`: the event loop: connect, subscribe, back off, route, leave.
+//! - `state`: [`MqttState`], the counters the status page reads.
+
+mod answer;
+mod connection;
+mod hermes;
+mod message;
+mod settings;
+mod state;
+mod topics;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, LastWill, MqttOptions, QoS};
+
+use crate::frontends::hub::Hub;
+pub use settings::MqttSettings;
+pub use state::MqttState;
+
+/// Requests (publishes, subscribes, acks) waiting for the event loop to send them.
+const REQUEST_CHANNEL_CAP: usize = 64;
+/// The largest MQTT packet we read or write. Bigger questions are rejected by size after
+/// parsing; this only has to exceed [`message::MAX_TEXT_BYTES`] plus JSON and a long reply.
+const MAX_PACKET_BYTES: usize = 256 * 1024;
+
+/// What went wrong with the MQTT front end.
+#[derive(Debug, thiserror::Error)]
+pub enum MqttError {
+    /// The broker URL cannot be used.
+    #[error("bad MQTT broker URL {url}: {message}")]
+    Url {
+        /// The URL, credentials removed.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An `mqtts://` URL.
+    #[error("mqtts://: TLS not supported yet; use mqtt:// to a broker on the hub or a trusted LAN")]
+    TlsNotSupported,
+    /// The hub id cannot be part of a topic.
+    #[error("hub id {0:?} cannot be used in MQTT topics: 1 to 64 characters, no '/', '+' or '#'")]
+    HubId(String),
+    /// A keep-alive under one second.
+    #[error("MQTT keep-alive {0:?} is under one second")]
+    KeepAlive(Duration),
+    /// The broker refused us for a reason retrying cannot fix (credentials, client id).
+    #[error("the MQTT broker refused the connection: {0}")]
+    Refused(String),
+}
+
+/// How [`run`] ended after its shutdown signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// `offline` was published and the connection closed cleanly.
+    Clean,
+    /// The broker was unreachable or slow at the end; its last will reports `offline`.
+    Abrupt,
+}
+
+/// Serves MQTT questions to `hub` until `shutdown` resolves, counting in `state`; keeps
+/// reconnecting while the broker is away. Errors only for settings or a broker refusal that
+/// retrying cannot fix.
+pub async fn run(
+    hub: Arc<dyn Hub>,
+    settings: MqttSettings,
+    state: Arc<MqttState>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Ended, MqttError> {
+    settings.validate()?;
+    let topics = topics::Topics::new(&settings.hub_id, settings.hermes);
+    let pair = AsyncClient::new(options(&settings, topics.status()), REQUEST_CHANNEL_CAP);
+    let answerer = answer::Answerer::new(hub, pair.0.clone(), state.clone());
+    tracing::info!(host = %settings.host, port = settings.port, hub_id = %settings.hub_id,
+                   hermes = settings.hermes, "MQTT front end starting");
+    connection::Connection::new(pair, topics, state, answerer)
+        .drive(shutdown)
+        .await
+}
+
+/// rumqttc's options: persistent session, `offline` as the retained will.
+fn options(settings: &MqttSettings, status_topic: &str) -> MqttOptions {
+    let mut opts = MqttOptions::new(&settings.client_id, &settings.host, settings.port);
+    opts.set_keep_alive(settings.keep_alive)
+        .set_clean_session(false)
+        .set_max_packet_size(MAX_PACKET_BYTES, MAX_PACKET_BYTES)
+        .set_last_will(LastWill::new(
+            status_topic,
+            topics::OFFLINE,
+            QoS::AtLeastOnce,
+            true,
+        ));
+    if let Some(user) = &settings.username {
+        opts.set_credentials(user, settings.password.as_deref().unwrap_or(""));
+    }
+    opts
+}

@@ -1,0 +1,214 @@
+//! [`Connection`]: the only code that owns the broker connection. It polls rumqttc's event
+//! loop, (re)subscribes and says `online` on every connect, backs off while the broker is
+//! away, routes incoming messages to the parsers and the [`Answerer`], and leaves cleanly.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, Outgoing, Publish,
+    QoS, SubscribeFilter,
+};
+use tokio::time::{Instant, sleep, sleep_until};
+use tracing::{debug, info, warn};
+
+use super::answer::Answerer;
+use super::hermes::{self, RecentSessions};
+use super::message;
+use super::state::MqttState;
+use super::topics::{OFFLINE, ONLINE, Route, Topics};
+use super::{Ended, MqttError};
+
+/// The first wait after the broker goes away; doubles on each failed attempt.
+const BACKOFF_FIRST: Duration = Duration::from_millis(200);
+/// The longest wait between attempts to reach the broker.
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// How long a connection must have lasted for the backoff to start over. A broker that
+/// accepts and then drops us at once (another process with our client id) is retried ever
+/// slower, not hammered.
+const STABLE_AFTER: Duration = Duration::from_secs(10);
+/// How long shutdown waits for answers in the works, then again for `offline` to go out.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(3);
+
+/// The event loop and everything it hands work to.
+pub(crate) struct Connection {
+    events: EventLoop,
+    client: AsyncClient,
+    topics: Topics,
+    state: Arc<MqttState>,
+    answerer: Answerer,
+    recent: RecentSessions,
+}
+
+impl Connection {
+    /// A connection that has not dialled yet; the first poll does.
+    pub(crate) fn new(
+        (client, events): (AsyncClient, EventLoop),
+        topics: Topics,
+        state: Arc<MqttState>,
+        answerer: Answerer,
+    ) -> Connection {
+        Connection {
+            events,
+            client,
+            topics,
+            state,
+            answerer,
+            recent: RecentSessions::default(),
+        }
+    }
+
+    /// Serves until `shutdown`, then leaves.
+    pub(crate) async fn drive(
+        mut self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<Ended, MqttError> {
+        tokio::pin!(shutdown);
+        let (mut backoff, mut up_since) = (BACKOFF_FIRST, None::<Instant>);
+        loop {
+            let event = tokio::select! {
+                () = &mut shutdown => return Ok(self.leave().await),
+                event = self.events.poll() => event,
+            };
+            match event {
+                Ok(Event::Incoming(Incoming::ConnAck(_))) => {
+                    up_since = Some(Instant::now());
+                    self.on_connect();
+                }
+                Ok(Event::Incoming(Incoming::Publish(publish))) => self.on_publish(&publish),
+                Ok(_) => {}
+                Err(err) => {
+                    self.state.set_connected(false);
+                    refused(&err)?;
+                    if up_since.take().is_some_and(|t| t.elapsed() >= STABLE_AFTER) {
+                        backoff = BACKOFF_FIRST;
+                    }
+                    warn!(cause = %err, retry_in_ms = backoff.as_millis() as u64, "broker unreachable");
+                    tokio::select! {
+                        () = &mut shutdown => return Ok(Ended::Abrupt),
+                        () = sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    /// Subscribes (the broker may have lost our session) and says `online`. From a task, as
+    /// the loop must keep polling for the client's channel to drain.
+    fn on_connect(&self) {
+        self.state.set_connected(true);
+        info!(topic = self.topics.status(), "connected to the broker");
+        let filters: Vec<_> = (self.topics.subscriptions().into_iter())
+            .map(|t| SubscribeFilter::new(t, QoS::AtLeastOnce))
+            .collect();
+        let (client, status) = (self.client.clone(), self.topics.status().to_owned());
+        tokio::spawn(async move {
+            let sent = match client.subscribe_many(filters).await {
+                Ok(()) => client.publish(status, QoS::AtLeastOnce, true, ONLINE).await,
+                Err(err) => Err(err),
+            };
+            if let Err(err) = sent {
+                warn!(cause = %err, "subscribe or online status not sent");
+            }
+        });
+    }
+
+    /// Parses a message on one of our topics and answers it, or says why not.
+    fn on_publish(&mut self, publish: &Publish) {
+        let topic = publish.topic.as_str();
+        let Some(route) = self.topics.route(topic) else {
+            debug!(topic, "message on a topic we do not serve");
+            return;
+        };
+        self.state.count_in();
+        let parsed = if publish.retain {
+            // A retained question would be asked again on every reconnect.
+            Err(message::Rejected {
+                reason: "retained question ignored".to_owned(),
+                answer: None,
+            })
+        } else if route == Route::Ask {
+            message::parse_ask(&publish.payload, &self.topics)
+        } else {
+            hermes::parse(route, &publish.payload)
+        };
+        match parsed {
+            Ok(inbound) if !self.recent.first(&inbound.answer) => {
+                debug!(topic, "utterance already answered in this session");
+            }
+            Ok(inbound) => self.answerer.ask(inbound),
+            Err(rejected) => {
+                warn!(topic, reason = %rejected.reason, bytes = publish.payload.len(), "message rejected");
+                self.state.count_rejected();
+                if let Some(answer) = rejected.answer {
+                    let (to, payload) = answer.render_error(&rejected.reason, "");
+                    self.answerer.send_now(&to, payload);
+                }
+            }
+        }
+    }
+
+    /// Lets answers in the works go out, says `offline` and disconnects, each within
+    /// [`SHUTDOWN_DEADLINE`]; without a broker the will has said `offline` already.
+    async fn leave(mut self) -> Ended {
+        if !self.state.connected() {
+            return Ended::Abrupt;
+        }
+        match self.finish_answers().await {
+            None => return Ended::Abrupt,
+            Some(true) => {}
+            Some(false) => warn!(
+                deadline_ms = SHUTDOWN_DEADLINE.as_millis() as u64,
+                "answers still in the works at shutdown"
+            ),
+        }
+        let (client, status) = (self.client.clone(), self.topics.status().to_owned());
+        tokio::spawn(async move {
+            let _ = client
+                .publish(status, QoS::AtLeastOnce, true, OFFLINE)
+                .await;
+            let _ = client.disconnect().await;
+        });
+        let deadline = Instant::now() + SHUTDOWN_DEADLINE;
+        loop {
+            tokio::select! {
+                () = sleep_until(deadline) => return Ended::Abrupt,
+                event = self.events.poll() => match event {
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) => break,
+                    Ok(_) => {}
+                    Err(_) => return Ended::Abrupt,
+                },
+            }
+        }
+        self.state.set_connected(false);
+        info!("left the broker");
+        Ended::Clean
+    }
+
+    /// Waits, within [`SHUTDOWN_DEADLINE`], for the answers in the works, polling so they go
+    /// out: whether they all did, or `None` if the broker went away meanwhile.
+    async fn finish_answers(&mut self) -> Option<bool> {
+        let drain = self.answerer.drain(SHUTDOWN_DEADLINE);
+        tokio::pin!(drain);
+        loop {
+            tokio::select! {
+                done = &mut drain => return Some(done),
+                event = self.events.poll() => if event.is_err() { return None },
+            }
+        }
+    }
+}
+
+/// A refusal that retrying cannot fix.
+fn refused(err: &ConnectionError) -> Result<(), MqttError> {
+    match err {
+        ConnectionError::ConnectionRefused(
+            code @ (ConnectReturnCode::BadUserNamePassword
+            | ConnectReturnCode::NotAuthorized
+            | ConnectReturnCode::BadClientId),
+        ) => Err(MqttError::Refused(format!("{code:?}"))),
+        _ => Ok(()),
+    }
+}

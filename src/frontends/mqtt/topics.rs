@@ -1,0 +1,118 @@
+//! The topic names one hub owns, what we subscribe to, and which handler an incoming topic
+//! goes to.
+
+/// The retained status payload while we are connected.
+pub(crate) const ONLINE: &str = "online";
+/// The retained status payload after we left (cleanly, or through the last will).
+pub(crate) const OFFLINE: &str = "offline";
+/// Rhasspy: the words a satellite heard.
+pub(crate) const HERMES_TEXT: &str = "hermes/asr/textCaptured";
+/// Rhasspy: a recognised intent; `#` covers every intent name.
+const HERMES_INTENTS: &str = "hermes/intent/#";
+/// Rhasspy: ends a dialogue session, speaking the text.
+pub(crate) const HERMES_END_SESSION: &str = "hermes/dialogueManager/endSession";
+/// Rhasspy: speaks the text on a site, outside any session.
+pub(crate) const HERMES_SAY: &str = "hermes/tts/say";
+
+/// Which handler an incoming message goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// `mirai/<hub_id>/ask`.
+    Ask,
+    /// `hermes/asr/textCaptured`.
+    HermesText,
+    /// `hermes/intent/<name>`.
+    HermesIntent,
+}
+
+/// One hub's topics.
+#[derive(Debug, Clone)]
+pub(crate) struct Topics {
+    ask: String,
+    reply: String,
+    status: String,
+    hermes: bool,
+}
+
+impl Topics {
+    /// The topics of hub `hub_id` (already validated: no `/`, `+` or `#`).
+    pub(crate) fn new(hub_id: &str, hermes: bool) -> Topics {
+        Topics {
+            ask: format!("mirai/{hub_id}/ask"),
+            reply: format!("mirai/{hub_id}/reply"),
+            status: format!("mirai/{hub_id}/status"),
+            hermes,
+        }
+    }
+
+    /// Where answers go when the question named no `reply_to`.
+    pub(crate) fn reply(&self) -> &str {
+        &self.reply
+    }
+
+    /// The retained `online`/`offline` topic, also the last will's.
+    pub(crate) fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// Everything to subscribe to on each connect.
+    pub(crate) fn subscriptions(&self) -> Vec<String> {
+        let mut topics = vec![self.ask.clone()];
+        if self.hermes {
+            topics.extend([HERMES_TEXT.to_owned(), HERMES_INTENTS.to_owned()]);
+        }
+        topics
+    }
+
+    /// The handler for a message that arrived on `topic`, if it is one of ours.
+    pub(crate) fn route(&self, topic: &str) -> Option<Route> {
+        if topic == self.ask {
+            Some(Route::Ask)
+        } else if !self.hermes {
+            None
+        } else if topic == HERMES_TEXT {
+            Some(Route::HermesText)
+        } else if topic.starts_with("hermes/intent/") {
+            Some(Route::HermesIntent)
+        } else {
+            None
+        }
+    }
+
+    /// True if we may publish an answer on `topic`: a concrete topic that is not one we
+    /// listen on, so a `reply_to` can neither fail the publish nor make us answer ourselves.
+    pub(crate) fn is_valid_reply_to(&self, topic: &str) -> bool {
+        !topic.is_empty()
+            && topic.len() <= super::message::MAX_TOPIC_LEN
+            && !topic.contains(['+', '#', '\0'])
+            && self.route(topic).is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_only_our_topics() {
+        let t = Topics::new("kitchen", true);
+        assert_eq!(t.route("mirai/kitchen/ask"), Some(Route::Ask));
+        assert_eq!(t.route("mirai/hall/ask"), None);
+        assert_eq!(t.route("mirai/kitchen/reply"), None);
+        assert_eq!(t.route(HERMES_TEXT), Some(Route::HermesText));
+        assert_eq!(t.route("hermes/intent/GetTime"), Some(Route::HermesIntent));
+        let plain = Topics::new("kitchen", false);
+        assert_eq!(plain.route(HERMES_TEXT), None);
+        assert_eq!(plain.subscriptions(), ["mirai/kitchen/ask"]);
+        assert_eq!(t.subscriptions().len(), 3);
+    }
+
+    #[test]
+    fn reply_to_must_be_concrete_and_not_ours() {
+        let t = Topics::new("kitchen", true);
+        assert!(t.is_valid_reply_to("app/phone/1"));
+        for bad in ["", "a/+/b", "a/#", "mirai/kitchen/ask", "hermes/intent/x"] {
+            assert!(!t.is_valid_reply_to(bad), "{bad}");
+        }
+    }
+}

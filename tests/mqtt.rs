@@ -1,0 +1,365 @@
+//! The MQTT front end against a real Mosquitto on 127.0.0.1: round trips on the plain and
+//! Hermes topics, the retained status and the will, bad payloads, a broker restart, and two
+//! hubs sharing one broker. Every wait is for a message, bounded by `WAIT`.
+
+mod support {
+    pub mod mosquitto;
+}
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use mirai::agent::{Reply, Request, Source};
+use mirai::devices::Entity;
+use mirai::frontends::hub::Hub;
+use mirai::frontends::mqtt::{self, Ended, MqttError, MqttSettings, MqttState};
+use serde_json::{Value, json};
+use support::mosquitto::{Mosquitto, Probe, WAIT};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A hub that answers "echo: <text>", records every request, and can be held to answer.
+#[derive(Default)]
+struct EchoHub {
+    requests: Mutex<Vec<Request>>,
+    held: Mutex<bool>,
+    release: Condvar,
+}
+
+impl EchoHub {
+    fn texts(&self) -> Vec<String> {
+        let requests = self.requests.lock().unwrap();
+        requests.iter().map(|r| r.text.clone()).collect()
+    }
+
+    fn hold(&self, held: bool) {
+        *self.held.lock().unwrap() = held;
+        self.release.notify_all();
+    }
+}
+
+impl Hub for EchoHub {
+    fn respond(&self, request: Request) -> Reply {
+        self.requests.lock().unwrap().push(request.clone());
+        let held = self.held.lock().unwrap();
+        drop(self.release.wait_while(held, |h| *h).unwrap());
+        Reply {
+            text: format!("echo: {}", request.text),
+            actions: Vec::new(),
+            blocked: None,
+            pending_confirmation: Vec::new(),
+            usage: Default::default(),
+            session: request.session,
+            via: "local_intent".to_owned(),
+        }
+    }
+    fn status(&self) -> Value {
+        json!({})
+    }
+    fn devices(&self) -> Vec<Entity> {
+        Vec::new()
+    }
+    fn session(&self, _id: &str) -> Option<Vec<(String, String)>> {
+        None
+    }
+    fn metrics(&self) -> String {
+        String::new()
+    }
+    fn ready(&self) -> bool {
+        true
+    }
+}
+
+/// `mirai`'s MQTT front end running as a task.
+struct Daemon {
+    hub: Arc<EchoHub>,
+    state: Arc<MqttState>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<Ended, MqttError>>,
+}
+
+impl Daemon {
+    fn start(broker: &Mosquitto, hub_id: &str, hermes: bool) -> Daemon {
+        let mut settings = MqttSettings::from_url(&broker.url(), hub_id).unwrap();
+        settings.hermes = hermes;
+        let (hub, state) = (Arc::new(EchoHub::default()), Arc::new(MqttState::default()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(mqtt::run(hub.clone(), settings, state.clone(), shutdown));
+        Daemon {
+            hub,
+            state,
+            stop,
+            task,
+        }
+    }
+
+    async fn shutdown(self) -> Ended {
+        self.stop.send(()).unwrap();
+        tokio::time::timeout(WAIT, self.task)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Ends the task without a goodbye, as a crash would: the broker sees the socket close.
+    async fn kill(self) {
+        self.task.abort();
+        assert!(self.task.await.unwrap_err().is_cancelled());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_text_round_trip() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/#"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+    assert!(daemon.state.connected());
+
+    probe.publish("mirai/h1/ask", "turn on the lamp").await;
+    let reply = probe.json_on("mirai/h1/reply").await;
+    let want = json!({"id": null, "text": "echo: turn on the lamp", "actions": [],
+                      "session_id": "mqtt-default", "site_id": null});
+    assert_eq!(reply, want);
+    let request = daemon.hub.requests.lock().unwrap()[0].clone();
+    assert_eq!(
+        (request.source, request.user.as_str()),
+        (Source::Voice, "voice")
+    );
+    let state = &daemon.state;
+    assert_eq!(
+        (state.messages_in(), state.messages_out(), state.rejected()),
+        (1, 1, 0)
+    );
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_with_reply_to_and_id() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/status", "app/phone"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+
+    let ask = json!({"id": "q-7", "text": "hello", "site_id": "hall", "user": "ann",
+                     "lang": "en", "reply_to": "app/phone"});
+    probe.publish("mirai/h1/ask", ask.to_string()).await;
+    let reply = probe.json_on("app/phone").await;
+    let want = json!({"id": "q-7", "text": "echo: hello", "actions": [],
+                      "session_id": "mqtt-hall", "site_id": "hall"});
+    assert_eq!(reply, want);
+    let request = daemon.hub.requests.lock().unwrap()[0].clone();
+    assert_eq!(
+        (request.user.as_str(), request.lang.as_deref()),
+        ("ann", Some("en"))
+    );
+    assert_eq!(request.site.as_deref(), Some("hall"));
+    daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hermes_text_captured_ends_the_session() {
+    let broker = Mosquitto::start();
+    let topics = [
+        "mirai/h1/status",
+        "hermes/dialogueManager/endSession",
+        "hermes/tts/say",
+    ];
+    let mut probe = Probe::connect(&broker, "rhasspy", &topics).await;
+    let daemon = Daemon::start(&broker, "h1", true);
+    probe.status_is("mirai/h1/status", "online").await;
+
+    let heard = json!({"text": "what time is it", "likelihood": 1.0, "seconds": 1.5,
+                       "siteId": "kitchen", "sessionId": "s-1", "wakewordId": "porcupine"});
+    probe
+        .publish("hermes/asr/textCaptured", heard.to_string())
+        .await;
+    let end = probe.json_on("hermes/dialogueManager/endSession").await;
+    assert_eq!(
+        end,
+        json!({"sessionId": "s-1", "text": "echo: what time is it"})
+    );
+
+    // Rhasspy follows the transcription with the intent of the same session: one answer only.
+    let intent = json!({"input": "what time is it", "intent": {"intentName": "GetTime"},
+                        "siteId": "kitchen", "sessionId": "s-1"});
+    probe
+        .publish("hermes/intent/GetTime", intent.to_string())
+        .await;
+    let intent = json!({"input": "lamp on", "intent": {"intentName": "LampOn"}, "siteId": "hall"});
+    probe
+        .publish("hermes/intent/LampOn", intent.to_string())
+        .await;
+    let say = probe.json_on("hermes/tts/say").await;
+    assert_eq!(say, json!({"text": "echo: lamp on", "siteId": "hall"}));
+    assert_eq!(daemon.hub.texts(), ["what time is it", "lamp on"]);
+    assert_eq!(
+        daemon.hub.requests.lock().unwrap()[0].session,
+        "mqtt-kitchen"
+    );
+    daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_is_online_then_offline_after_shutdown_and_after_a_crash() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/status"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+    let state = daemon.state.clone();
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
+    assert!(!state.connected());
+    drop(probe);
+    // A new subscriber sees what is retained.
+    let mut probe = Probe::connect(&broker, "late", &["mirai/h1/status"]).await;
+    assert_eq!(probe.next_on("mirai/h1/status").await, b"offline");
+
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+    daemon.kill().await;
+    probe.status_is("mirai/h1/status", "offline").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_payloads_are_rejected_and_the_daemon_keeps_answering() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/#"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+
+    probe
+        .publish("mirai/h1/ask", b"\xff\xfe\x00".to_vec())
+        .await;
+    let reply = probe.json_on("mirai/h1/reply").await;
+    assert_eq!(reply, json!({"id": null, "error": "payload is not UTF-8"}));
+    probe
+        .publish("mirai/h1/ask", r#"{"id": 3, "lang": "en"}"#)
+        .await;
+    let reply = probe.json_on("mirai/h1/reply").await;
+    assert_eq!(reply, json!({"id": 3, "error": "no text"}));
+    probe.publish("mirai/h1/ask", "still there?").await;
+    assert_eq!(
+        probe.json_on("mirai/h1/reply").await["text"],
+        "echo: still there?"
+    );
+
+    let state = &daemon.state;
+    assert_eq!((state.messages_in(), state.rejected()), (3, 2));
+    assert_eq!(daemon.hub.texts(), ["still there?"]);
+    daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_hub_refuses_beyond_its_limit() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/#"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+    daemon.hub.hold(true);
+
+    // The front end takes four at a time (answer::MAX_IN_FLIGHT); the fifth is refused at once.
+    for i in 0..5 {
+        probe
+            .publish("mirai/h1/ask", json!({"id": i, "text": "wait"}).to_string())
+            .await;
+    }
+    let refused = probe.json_on("mirai/h1/reply").await;
+    assert_eq!(refused["error"], "busy");
+    assert_eq!(refused["id"], 4);
+    daemon.hub.hold(false);
+    let mut ids: Vec<_> = Vec::new();
+    for _ in 0..4 {
+        ids.push(
+            probe.json_on("mirai/h1/reply").await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, [0, 1, 2, 3]);
+    assert_eq!(daemon.state.rejected(), 1);
+    daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnects_and_resubscribes_after_a_broker_restart() {
+    let mut broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/#"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+    probe.publish("mirai/h1/ask", "before").await;
+    assert_eq!(
+        probe.json_on("mirai/h1/reply").await["text"],
+        "echo: before"
+    );
+
+    // The new broker has no sessions: only a resubscribe brings the questions back.
+    broker.restart();
+    probe.status_is("mirai/h1/status", "online").await;
+    probe.publish("mirai/h1/ask", "after").await;
+    assert_eq!(probe.json_on("mirai/h1/reply").await["text"], "echo: after");
+    assert_eq!(daemon.state.connects(), 2);
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hubs_on_one_broker_answer_only_their_own_topic() {
+    let broker = Mosquitto::start();
+    let mut probe_a = Probe::connect(&broker, "probe-a", &["mirai/a/#"]).await;
+    let mut probe_b = Probe::connect(&broker, "probe-b", &["mirai/b/#"]).await;
+    let (a, b) = (
+        Daemon::start(&broker, "a", false),
+        Daemon::start(&broker, "b", false),
+    );
+    probe_a.status_is("mirai/a/status", "online").await;
+    probe_b.status_is("mirai/b/status", "online").await;
+
+    probe_a.publish("mirai/a/ask", "one").await;
+    probe_b.publish("mirai/b/ask", "two").await;
+    assert_eq!(probe_a.json_on("mirai/a/reply").await["text"], "echo: one");
+    assert_eq!(probe_b.json_on("mirai/b/reply").await["text"], "echo: two");
+    assert_eq!(
+        (a.hub.texts(), b.hub.texts()),
+        (vec!["one".to_owned()], vec!["two".to_owned()])
+    );
+    assert_eq!(
+        (a.shutdown().await, b.shutdown().await),
+        (Ended::Clean, Ended::Clean)
+    );
+}
+
+#[tokio::test]
+async fn settings_are_checked_before_connecting() {
+    let mut settings = MqttSettings::from_url("mqtt://127.0.0.1:1", "h1").unwrap();
+    settings.hub_id = "a/b".to_owned();
+    let hub: Arc<dyn Hub> = Arc::new(EchoHub::default());
+    let state = Arc::new(MqttState::default());
+    let err = mqtt::run(hub, settings, state, std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MqttError::HubId(_)), "{err}");
+    let err = MqttSettings::from_url("mqtts://127.0.0.1", "h1").unwrap_err();
+    assert!(err.to_string().contains("TLS not supported yet"), "{err}");
+}
+
+#[tokio::test]
+async fn without_a_broker_it_keeps_trying_and_still_stops_on_request() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let settings = MqttSettings::from_url(&format!("mqtt://127.0.0.1:{port}"), "h1").unwrap();
+    let (hub, state) = (Arc::new(EchoHub::default()), Arc::new(MqttState::default()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(mqtt::run(hub, settings, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    assert!(!state.connected());
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
+    assert_eq!(ended.unwrap(), Ended::Abrupt);
+    assert_eq!(state.connects(), 0);
+}
