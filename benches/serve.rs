@@ -21,13 +21,23 @@ fn main() {
     for run in 0..RUNS {
         let sock = dir.path().join(format!("notify-{run}"));
         let notify = UnixDatagram::bind(&sock).unwrap();
-        notify.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        notify
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let start = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mirai"))
-            .args(["--data-dir", dir.path().join("data").to_str().unwrap(), "serve", "--demo"])
+            .args([
+                "--data-dir",
+                dir.path().join("data").to_str().unwrap(),
+                "serve",
+                "--demo",
+            ])
             .env("NOTIFY_SOCKET", &sock)
             .env("MIRAI_SERVICES__DASHBOARD__PORT", "0")
-            .env("MIRAI_MQTT__URL", std::env::var("MIRAI_BENCH_BROKER").unwrap_or("mqtt://127.0.0.1:9".into()))
+            .env(
+                "MIRAI_MQTT__URL",
+                std::env::var("MIRAI_BENCH_BROKER").unwrap_or("mqtt://127.0.0.1:9".into()),
+            )
             .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -48,10 +58,21 @@ fn main() {
     ready.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("| measure | result | target |\n|---|---|---|");
-    println!("| start → READY=1, p50 of {RUNS} | {:.1} ms | — |", ms(ready[RUNS / 2]));
-    println!("| start → READY=1, max of {RUNS} | {:.1} ms | ≤ 150 ms |", ms(ready[RUNS - 1]));
+    println!(
+        "| start → READY=1, p50 of {RUNS} | {:.1} ms | — |",
+        ms(ready[RUNS / 2])
+    );
+    println!(
+        "| start → READY=1, max of {RUNS} | {:.1} ms | ≤ 150 ms |",
+        ms(ready[RUNS - 1])
+    );
     for (i, kib) in rss.iter().enumerate() {
-        println!("| idle RSS after {}s (sample {}) | {:.1} MiB | ≤ 12 MiB |", SETTLE.as_secs(), i + 1, *kib as f64 / 1024.0);
+        println!(
+            "| idle RSS after {}s (sample {}) | {:.1} MiB | ≤ 12 MiB |",
+            SETTLE.as_secs(),
+            i + 1,
+            *kib as f64 / 1024.0
+        );
     }
 }
 

@@ -9,10 +9,19 @@ use anyhow::Context as _;
 
 use super::{AgentHub, App};
 use crate::frontends::http::{self, HttpServer, HttpSettings};
+use crate::frontends::mqtt::{self, MqttSettings, MqttState};
 
 /// The running services.
 pub(super) struct Services {
     http: Option<HttpServer>,
+    mqtt: Option<Mqtt>,
+}
+
+/// The MQTT task and the switch that stops it.
+struct Mqtt {
+    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+    url: String,
 }
 
 impl Services {
@@ -21,6 +30,9 @@ impl Services {
         let mut names = Vec::new();
         if let Some(h) = &self.http {
             names.push(format!("http on {}", h.addr()));
+        }
+        if let Some(m) = &self.mqtt {
+            names.push(format!("mqtt to {}", m.url));
         }
         if names.is_empty() {
             "none".into()
@@ -31,6 +43,12 @@ impl Services {
 
     /// Stops each one, waiting at most `deadline` in all.
     pub(super) async fn stop(self, deadline: Duration) {
+        if let Some(m) = self.mqtt {
+            let _ = m.stop.send(true);
+            if tokio::time::timeout(deadline, m.task).await.is_err() {
+                tracing::warn!(deadline_s = deadline.as_secs(), "MQTT did not stop in time");
+            }
+        }
         if let Some(server) = self.http {
             // tiny_http joins its workers: a blocking wait, off the async workers.
             let stopped = tokio::task::spawn_blocking(move || server.stop());
@@ -47,7 +65,13 @@ impl Services {
 /// Starts every service the config enables.
 pub(super) async fn start(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Services> {
     let s = app.config().settings();
-    let mut services = Services { http: None };
+    let mut services = Services {
+        http: None,
+        mqtt: None,
+    };
+    if s.mqtt.enabled {
+        services.mqtt = Some(start_mqtt(app, hub.clone())?);
+    }
     if s.services.dashboard.enabled {
         let addr = SocketAddr::new(s.services.dashboard.host, s.services.dashboard.port);
         let token = http::load_or_create_token(app.config().data_dir()).with_context(|| {
@@ -66,4 +90,44 @@ pub(super) async fn start(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Servi
         services.http = Some(server);
     }
     Ok(services)
+}
+
+/// Joins the broker in the background: the hub works, and says so, while it is away.
+fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
+    let cfg = &app.config().settings().mqtt;
+    let mut settings = MqttSettings::from_url(&cfg.url, &cfg.hub_id)?;
+    settings.username = cfg.username.clone().or(settings.username);
+    if let Some(p) = app.config().mqtt_password() {
+        settings.password = Some(p.value.expose().to_owned());
+    }
+    settings.keep_alive = cfg.keep_alive;
+    settings.hermes = cfg.hermes;
+    settings.validate()?;
+    let state = Arc::new(MqttState::default());
+    let seen = state.clone();
+    hub.add_service(
+        "mqtt",
+        Arc::new(move || {
+            if seen.connected() {
+                "connected".into()
+            } else {
+                "disconnected".into()
+            }
+        }),
+    );
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        let _ = stopped.changed().await;
+    };
+    let task = tokio::spawn(async move {
+        match mqtt::run(hub, settings, state, shutdown).await {
+            Ok(ended) => tracing::info!(?ended, "MQTT stopped"),
+            Err(e) => tracing::error!(cause = %e, "MQTT gave up; the hub goes on without it"),
+        }
+    });
+    Ok(Mqtt {
+        task,
+        stop,
+        url: cfg.url.clone(),
+    })
 }

@@ -5,6 +5,8 @@ mod config;
 mod durability;
 mod health;
 mod memory;
+#[path = "../support/mosquitto.rs"]
+mod mosquitto;
 #[path = "../support/openai.rs"]
 mod openai;
 mod serve;

@@ -34,6 +34,10 @@ struct Daemon {
 
 impl Daemon {
     fn start(hub: &Hub) -> Daemon {
+        Daemon::start_with(hub, "mqtt://127.0.0.1:9")
+    }
+
+    fn start_with(hub: &Hub, broker: &str) -> Daemon {
         let path = hub.path().join("notify.sock");
         let notify = UnixDatagram::bind(&path).unwrap();
         notify.set_read_timeout(Some(DEADLINE)).unwrap();
@@ -42,7 +46,8 @@ impl Daemon {
             .cmd(&["serve", "--demo"])
             .env("NOTIFY_SOCKET", &path)
             .env("MIRAI_SERVICES__DASHBOARD__PORT", port.to_string())
-            .env("MIRAI_MQTT__URL", "mqtt://127.0.0.1:9")
+            .env("MIRAI_MQTT__URL", broker)
+            .env("MIRAI_MQTT__HUB_ID", "e2e")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -139,4 +144,41 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
     assert_eq!(reply["reply"], "Turned on the kitchen light.", "{reply}");
     assert_eq!(reply["actions"][0]["entity"], "light.kitchen");
     daemon.stop();
+}
+
+#[test]
+fn a_voice_command_over_mosquitto_reaches_the_device_and_the_reply_comes_back() {
+    let hub = Hub::scratch();
+    let broker = super::mosquitto::Mosquitto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut probe = super::mosquitto::Probe::connect(
+            &broker,
+            "e2e-probe",
+            &["mirai/e2e/status", "mirai/e2e/reply"],
+        )
+        .await;
+        let daemon = Daemon::start_with(&hub, &broker.url());
+        assert_eq!(probe.next_on("mirai/e2e/status").await, b"online");
+        probe
+            .publish("mirai/e2e/ask", "turn on the kitchen light")
+            .await;
+        let reply = probe.json_on("mirai/e2e/reply").await;
+        assert_eq!(reply["text"], "Turned on the kitchen light.", "{reply}");
+        assert_eq!(reply["actions"][0]["entity"], "light.kitchen");
+        let status = agent()
+            .get(format!("{}/api/status", daemon.base))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+        assert_eq!(status["mqtt"]["connected"], true, "{status}");
+        daemon.stop();
+        assert_eq!(probe.next_on("mirai/e2e/status").await, b"offline");
+    });
 }

@@ -5,6 +5,8 @@
 //! The binary comes from the Debian package `mosquitto`, which `tests/run` installs. A missing
 //! binary fails the test: skipping would pass CI without testing MQTT at all.
 
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

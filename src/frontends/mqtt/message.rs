@@ -131,7 +131,7 @@ impl Answer {
         match self {
             Answer::Plain { topic, id, site } => {
                 let body = json!({
-                    "id": id, "text": reply.text, "actions": actions_json(reply),
+                    "id": id, "text": reply.text, "actions": reply.to_json()["actions"],
                     "session_id": reply.session, "site_id": site,
                 });
                 (topic.clone(), body.to_string().into_bytes())
@@ -168,18 +168,6 @@ impl Answer {
         };
         (topic.to_owned(), body.to_string().into_bytes())
     }
-}
-
-/// The actions of a reply in the shape `mirai ask --json` prints them.
-fn actions_json(reply: &Reply) -> Vec<Value> {
-    reply
-        .actions
-        .iter()
-        .map(|a| {
-            json!({"entity": a.call.entity_id, "service": a.call.service, "data": a.call.data,
-                   "outcome": a.outcome, "detail": a.detail})
-        })
-        .collect()
 }
 
 #[cfg(test)]
