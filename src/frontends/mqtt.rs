@@ -86,7 +86,14 @@ pub async fn run(
 ) -> Result<Ended, MqttError> {
     settings.validate()?;
     let topics = topics::Topics::new(&settings.hub_id, settings.hermes);
-    let pair = AsyncClient::new(options(&settings, topics.status()), REQUEST_CHANNEL_CAP);
+    let (client, mut events) =
+        AsyncClient::new(options(&settings, topics.status()), REQUEST_CHANNEL_CAP);
+    // A reply is a small write right after the PUBACK of its question: with Nagle's algorithm
+    // it would wait for the broker's delayed ACK (tens of milliseconds) before leaving.
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    events.set_network_options(network);
+    let pair = (client, events);
     let answerer = answer::Answerer::new(hub, pair.0.clone(), state.clone());
     tracing::info!(host = %settings.host, port = settings.port, hub_id = %settings.hub_id,
                    hermes = settings.hermes, "MQTT front end starting");

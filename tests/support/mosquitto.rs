@@ -51,7 +51,7 @@ impl Mosquitto {
         let config = dir.path().join("mosquitto.conf");
         let text = format!(
             "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-             log_dest stderr\nlog_type error\nlog_type warning\n"
+             set_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\n"
         );
         std::fs::write(&config, text).unwrap();
         let child = spawn(&config, port);
@@ -139,6 +139,10 @@ impl Probe {
     pub async fn connect(broker: &Mosquitto, name: &str, topics: &[&str]) -> Probe {
         let opts = MqttOptions::new(name, "127.0.0.1", broker.port());
         let (client, mut events) = AsyncClient::new(opts, PROBE_QUEUE);
+        // Like the daemon, no Nagle delay on small publishes (timings in the voice bench).
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        events.set_network_options(network);
         let (tx, mut inbox) = mpsc::channel(PROBE_QUEUE);
         let (subscriber, topics) = (client.clone(), topics.iter().map(|t| t.to_string()));
         let topics: Vec<String> = topics.collect();
