@@ -1,6 +1,7 @@
 //! The MQTT front end against a real Mosquitto on 127.0.0.1: round trips on the plain and
 //! Hermes topics, the retained status and the will, bad payloads, a broker restart, and two
-//! hubs sharing one broker. Every wait is for a message, bounded by `WAIT`.
+//! hubs sharing one broker; Home Assistant discovery. Every wait is for a message, bounded by
+//! `WAIT`.
 
 mod support {
     pub mod mosquitto;
@@ -362,4 +363,57 @@ async fn without_a_broker_it_keeps_trying_and_still_stops_on_request() {
     let ended = tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
     assert_eq!(ended.unwrap(), Ended::Abrupt);
     assert_eq!(state.connects(), 0);
+}
+
+/// Where hub `h1` announces itself to Home Assistant.
+const HA_CONFIG: &str = "homeassistant/device/mirai_h1/config";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_assistant_discovery_on_connect_and_when_home_assistant_restarts() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "ha", &[HA_CONFIG]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    let config = probe.json_on(HA_CONFIG).await;
+    assert_eq!(config["device"]["identifiers"], json!(["mirai_h1"]));
+    assert_eq!(config["device"]["name"], "MIRAI h1");
+    let components = config["components"].as_object().unwrap();
+    let mut platforms: Vec<_> = components.values().map(|c| c["platform"].clone()).collect();
+    platforms.sort_by_key(|p| p.to_string());
+    assert_eq!(
+        platforms,
+        [json!("binary_sensor"), json!("sensor"), json!("text")]
+    );
+    assert_eq!(components["ask"]["command_topic"], "mirai/h1/ask");
+
+    // Home Assistant's birth message after a restart asks for the config again.
+    probe.publish("homeassistant/status", "online").await;
+    assert_eq!(probe.json_on(HA_CONFIG).await, config);
+    assert_eq!(daemon.state.messages_in(), 0, "not a question");
+
+    // A late subscriber (Home Assistant starting later) gets it retained.
+    let mut late = Probe::connect(&broker, "late-ha", &[HA_CONFIG]).await;
+    assert_eq!(late.json_on(HA_CONFIG).await, config);
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unregister_clears_the_retained_config() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "ha", &[HA_CONFIG]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.json_on(HA_CONFIG).await;
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
+
+    let settings = MqttSettings::from_url(&broker.url(), "h1").unwrap();
+    mqtt::unregister(&settings).await.unwrap();
+    assert_eq!(probe.next_on(HA_CONFIG).await, b"");
+}
+
+#[tokio::test]
+async fn unregister_without_discovery_or_broker() {
+    let mut settings = MqttSettings::from_url("mqtt://127.0.0.1:1", "h1").unwrap();
+    let err = mqtt::unregister(&settings).await.unwrap_err();
+    assert!(matches!(err, MqttError::Broker(_)), "{err}");
+    settings.discovery_prefix = None;
+    mqtt::unregister(&settings).await.unwrap();
 }

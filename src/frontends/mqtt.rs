@@ -5,7 +5,9 @@
 //! Topics of hub `H`: `mirai/H/ask` (in: text or JSON `{id, text, session_id, user, site_id,
 //! lang, reply_to}`), `mirai/H/reply` (out: `{id, text, actions, session_id, site_id}` or
 //! `{id, error}`), `mirai/H/status` (retained `online`/`offline`, also the last will). QoS 1,
-//! persistent session. Plain TCP only: no TLS yet.
+//! persistent session. Plain TCP only: no TLS yet. Unless turned off, Home Assistant learns of
+//! the hub through one retained device discovery message, sent on every connect and again
+//! whenever Home Assistant says `online` on `<prefix>/status`.
 //!
 //! # Layout
 //!
@@ -14,11 +16,13 @@
 //! - `message`: the `ask` protocol as pure functions: payload → request, reply → payload.
 //! - `hermes`: Rhasspy's Hermes payloads, pure, and the once-per-session guard.
 //! - `answer`: the hub on the blocking pool, a bounded number at a time; answers out.
+//! - `discovery`: Home Assistant's device discovery payload, pure, and [`unregister`].
 //! - `connection`: the event loop: connect, subscribe, back off, route, leave.
 //! - `state`: [`MqttState`], the counters the status page reads.
 
 mod answer;
 mod connection;
+mod discovery;
 mod hermes;
 mod message;
 mod settings;
@@ -32,6 +36,7 @@ use std::time::Duration;
 use rumqttc::{AsyncClient, LastWill, MqttOptions, QoS};
 
 use crate::frontends::hub::Hub;
+pub use discovery::unregister;
 pub use settings::MqttSettings;
 pub use state::MqttState;
 
@@ -64,6 +69,14 @@ pub enum MqttError {
     /// The broker refused us for a reason retrying cannot fix (credentials, client id).
     #[error("the MQTT broker refused the connection: {0}")]
     Refused(String),
+    /// The Home Assistant discovery prefix cannot start a topic.
+    #[error(
+        "discovery prefix {0:?} cannot be used in MQTT topics: not empty, no '+', '#' or trailing '/'"
+    )]
+    DiscoveryPrefix(String),
+    /// A one-off exchange ([`unregister`]) could not reach the broker or finish in time.
+    #[error("MQTT broker: {0}")]
+    Broker(String),
 }
 
 /// How [`run`] ended after its shutdown signal.
@@ -85,7 +98,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Ended, MqttError> {
     settings.validate()?;
-    let topics = topics::Topics::new(&settings.hub_id, settings.hermes);
+    let mut topics = topics::Topics::new(&settings.hub_id, settings.hermes);
+    let discovery = (settings.discovery_prefix.as_deref())
+        .map(|prefix| discovery::config_payload(&settings.hub_id, prefix));
+    if let Some(prefix) = &settings.discovery_prefix {
+        topics = topics.with_ha_status(prefix);
+    }
     let (client, mut events) =
         AsyncClient::new(options(&settings, topics.status()), REQUEST_CHANNEL_CAP);
     // A reply is a small write right after the PUBACK of its question: with Nagle's algorithm
@@ -96,8 +114,10 @@ pub async fn run(
     let pair = (client, events);
     let answerer = answer::Answerer::new(hub, pair.0.clone(), state.clone());
     tracing::info!(host = %settings.host, port = settings.port, hub_id = %settings.hub_id,
-                   hermes = settings.hermes, "MQTT front end starting");
+                   hermes = settings.hermes, discovery = ?settings.discovery_prefix,
+                   "MQTT front end starting");
     connection::Connection::new(pair, topics, state, answerer)
+        .with_discovery(discovery)
         .drive(shutdown)
         .await
 }

@@ -1,6 +1,7 @@
 //! [`Connection`]: the only code that owns the broker connection. It polls rumqttc's event
 //! loop, (re)subscribes and says `online` on every connect, backs off while the broker is
-//! away, routes incoming messages to the parsers and the [`Answerer`], and leaves cleanly.
+//! away, routes incoming messages to the parsers and the [`Answerer`], (re)announces the hub
+//! to Home Assistant, and leaves cleanly.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 use tracing::{debug, info, warn};
 
 use super::answer::Answerer;
+use super::discovery::HA_ONLINE;
 use super::hermes::{self, RecentSessions};
 use super::message;
 use super::state::MqttState;
@@ -39,6 +41,8 @@ pub(crate) struct Connection {
     state: Arc<MqttState>,
     answerer: Answerer,
     recent: RecentSessions,
+    /// Home Assistant's config topic and payload, if discovery is on.
+    discovery: Option<(String, Vec<u8>)>,
 }
 
 impl Connection {
@@ -56,7 +60,14 @@ impl Connection {
             state,
             answerer,
             recent: RecentSessions::default(),
+            discovery: None,
         }
+    }
+
+    /// Announces the hub to Home Assistant with `config` (topic, payload) on every connect.
+    pub(crate) fn with_discovery(mut self, config: Option<(String, serde_json::Value)>) -> Self {
+        self.discovery = config.map(|(topic, payload)| (topic, payload.to_string().into_bytes()));
+        self
     }
 
     /// Serves until `shutdown`, then leaves.
@@ -95,8 +106,9 @@ impl Connection {
         }
     }
 
-    /// Subscribes (the broker may have lost our session) and says `online`. From a task, as
-    /// the loop must keep polling for the client's channel to drain.
+    /// Subscribes (the broker may have lost our session), says `online` and announces the hub
+    /// to Home Assistant. From a task, as the loop must keep polling for the client's channel
+    /// to drain.
     fn on_connect(&self) {
         self.state.set_connected(true);
         info!(topic = self.topics.status(), "connected to the broker");
@@ -104,15 +116,34 @@ impl Connection {
             .map(|t| SubscribeFilter::new(t, QoS::AtLeastOnce))
             .collect();
         let (client, status) = (self.client.clone(), self.topics.status().to_owned());
+        let discovery = self.discovery.clone();
         tokio::spawn(async move {
-            let sent = match client.subscribe_many(filters).await {
-                Ok(()) => client.publish(status, QoS::AtLeastOnce, true, ONLINE).await,
-                Err(err) => Err(err),
-            };
+            let mut sent = client.subscribe_many(filters).await;
+            if sent.is_ok() {
+                sent = client.publish(status, QoS::AtLeastOnce, true, ONLINE).await;
+            }
+            if let (Ok(()), Some((topic, payload))) = (&sent, discovery) {
+                sent = client.publish(topic, QoS::AtLeastOnce, true, payload).await;
+            }
             if let Err(err) = sent {
-                warn!(cause = %err, "subscribe or online status not sent");
+                warn!(cause = %err, "subscribe, online status or discovery not sent");
             }
         });
+    }
+
+    /// Home Assistant (re)started and forgot us unless the broker kept our retained config:
+    /// announce the hub again.
+    fn on_ha_status(&self, payload: &[u8]) {
+        let Some((topic, config)) = &self.discovery else {
+            return;
+        };
+        if payload != HA_ONLINE.as_bytes() {
+            return;
+        }
+        debug!(topic, "Home Assistant is online: discovery sent again");
+        if let Err(err) = (self.client).try_publish(topic, QoS::AtLeastOnce, true, config.clone()) {
+            warn!(cause = %err, "discovery not sent");
+        }
     }
 
     /// Parses a message on one of our topics and answers it, or says why not.
@@ -122,6 +153,9 @@ impl Connection {
             debug!(topic, "message on a topic we do not serve");
             return;
         };
+        if route == Route::HaStatus {
+            return self.on_ha_status(&publish.payload);
+        }
         self.state.count_in();
         let parsed = if publish.retain {
             // A retained question would be asked again on every reconnect.
@@ -202,7 +236,7 @@ impl Connection {
 }
 
 /// A refusal that retrying cannot fix.
-fn refused(err: &ConnectionError) -> Result<(), MqttError> {
+pub(crate) fn refused(err: &ConnectionError) -> Result<(), MqttError> {
     match err {
         ConnectionError::ConnectionRefused(
             code @ (ConnectReturnCode::BadUserNamePassword

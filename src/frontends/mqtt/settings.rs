@@ -33,6 +33,8 @@ pub struct MqttSettings {
     pub keep_alive: Duration,
     /// Also serve Rhasspy's Hermes topics.
     pub hermes: bool,
+    /// Home Assistant's discovery prefix; `None` turns discovery off.
+    pub discovery_prefix: Option<String>,
 }
 
 impl std::fmt::Debug for MqttSettings {
@@ -46,12 +48,14 @@ impl std::fmt::Debug for MqttSettings {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("keep_alive", &self.keep_alive)
             .field("hermes", &self.hermes)
+            .field("discovery_prefix", &self.discovery_prefix)
             .finish()
     }
 }
 
 impl MqttSettings {
-    /// Settings for `mqtt://[user[:password]@]host[:port]` as hub `hub_id`, Hermes off.
+    /// Settings for `mqtt://[user[:password]@]host[:port]` as hub `hub_id`, Hermes off,
+    /// Home Assistant discovery under `homeassistant/`.
     pub fn from_url(url: &str, hub_id: &str) -> Result<MqttSettings, MqttError> {
         let bad = |message: &str| MqttError::Url {
             url: redact_url(url),
@@ -86,6 +90,7 @@ impl MqttSettings {
             password: password.filter(|p| !p.is_empty()),
             keep_alive: DEFAULT_KEEP_ALIVE,
             hermes: false,
+            discovery_prefix: Some(super::discovery::DEFAULT_PREFIX.to_owned()),
         };
         settings.validate()?;
         Ok(settings)
@@ -106,6 +111,12 @@ impl MqttSettings {
         if self.keep_alive < Duration::from_secs(1) {
             // rumqttc refuses keep-alives under a second with a panic; say it as an error.
             return Err(MqttError::KeepAlive(self.keep_alive));
+        }
+        if let Some(prefix) = &self.discovery_prefix {
+            let bad = |c| matches!(c, '+' | '#' | '\0');
+            if prefix.is_empty() || prefix.ends_with('/') || prefix.contains(bad) {
+                return Err(MqttError::DiscoveryPrefix(prefix.clone()));
+            }
         }
         Ok(())
     }
@@ -193,6 +204,16 @@ mod tests {
         for id in ["", "a/b", "a+", "#", &"x".repeat(65)] {
             let err = MqttSettings::from_url("mqtt://pi", id).unwrap_err();
             assert!(matches!(err, MqttError::HubId(_)), "{id}: {err}");
+        }
+        let mut s = MqttSettings::from_url("mqtt://pi", "h").unwrap();
+        assert_eq!(s.discovery_prefix.as_deref(), Some("homeassistant"));
+        for prefix in ["", "ha/", "ha/+", "#"] {
+            s.discovery_prefix = Some(prefix.to_owned());
+            let err = s.validate().unwrap_err();
+            assert!(
+                matches!(err, MqttError::DiscoveryPrefix(_)),
+                "{prefix}: {err}"
+            );
         }
     }
 }

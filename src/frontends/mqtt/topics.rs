@@ -23,6 +23,8 @@ pub(crate) enum Route {
     HermesText,
     /// `hermes/intent/<name>`.
     HermesIntent,
+    /// `<discovery prefix>/status`: Home Assistant's birth and last will.
+    HaStatus,
 }
 
 /// One hub's topics.
@@ -32,6 +34,7 @@ pub(crate) struct Topics {
     reply: String,
     status: String,
     hermes: bool,
+    ha_status: Option<String>,
 }
 
 impl Topics {
@@ -42,7 +45,19 @@ impl Topics {
             reply: format!("mirai/{hub_id}/reply"),
             status: format!("mirai/{hub_id}/status"),
             hermes,
+            ha_status: None,
         }
+    }
+
+    /// Also listens to Home Assistant's status under discovery prefix `prefix`.
+    pub(crate) fn with_ha_status(mut self, prefix: &str) -> Topics {
+        self.ha_status = Some(format!("{prefix}/status"));
+        self
+    }
+
+    /// Where questions arrive.
+    pub(crate) fn ask(&self) -> &str {
+        &self.ask
     }
 
     /// Where answers go when the question named no `reply_to`.
@@ -58,6 +73,7 @@ impl Topics {
     /// Everything to subscribe to on each connect.
     pub(crate) fn subscriptions(&self) -> Vec<String> {
         let mut topics = vec![self.ask.clone()];
+        topics.extend(self.ha_status.clone());
         if self.hermes {
             topics.extend([HERMES_TEXT.to_owned(), HERMES_INTENTS.to_owned()]);
         }
@@ -68,6 +84,8 @@ impl Topics {
     pub(crate) fn route(&self, topic: &str) -> Option<Route> {
         if topic == self.ask {
             Some(Route::Ask)
+        } else if self.ha_status.as_deref() == Some(topic) {
+            Some(Route::HaStatus)
         } else if !self.hermes {
             None
         } else if topic == HERMES_TEXT {
@@ -105,6 +123,13 @@ mod tests {
         assert_eq!(plain.route(HERMES_TEXT), None);
         assert_eq!(plain.subscriptions(), ["mirai/kitchen/ask"]);
         assert_eq!(t.subscriptions().len(), 3);
+        let ha = Topics::new("kitchen", false).with_ha_status("homeassistant");
+        assert_eq!(ha.route("homeassistant/status"), Some(Route::HaStatus));
+        assert_eq!(
+            ha.subscriptions(),
+            ["mirai/kitchen/ask", "homeassistant/status"]
+        );
+        assert!(!ha.is_valid_reply_to("homeassistant/status"));
     }
 
     #[test]
