@@ -40,6 +40,19 @@ pub fn serve(app: &App, demo: bool) -> anyhow::Result<Stopped> {
     runtime.block_on(run(app, hub))
 }
 
+/// Removes this hub's device from Home Assistant (an empty retained discovery config).
+pub fn unregister(app: &App) -> anyhow::Result<()> {
+    let settings = super::services::mqtt_settings(app)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime
+        .block_on(crate::frontends::mqtt::unregister(&settings))
+        .context("cannot remove the hub from Home Assistant")?;
+    Ok(())
+}
+
 async fn run(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Stopped> {
     let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;

@@ -95,14 +95,7 @@ pub(super) async fn start(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Servi
 /// Joins the broker in the background: the hub works, and says so, while it is away.
 fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
     let cfg = &app.config().settings().mqtt;
-    let mut settings = MqttSettings::from_url(&cfg.url, &cfg.hub_id)?;
-    settings.username = cfg.username.clone().or(settings.username);
-    if let Some(p) = app.config().mqtt_password() {
-        settings.password = Some(p.value.expose().to_owned());
-    }
-    settings.keep_alive = cfg.keep_alive;
-    settings.hermes = cfg.hermes;
-    settings.validate()?;
+    let settings = mqtt_settings(app)?;
     let state = Arc::new(MqttState::default());
     let seen = state.clone();
     hub.add_service(
@@ -130,4 +123,19 @@ fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
         stop,
         url: cfg.url.clone(),
     })
+}
+
+/// The MQTT front end's settings from the config and its secret.
+pub(super) fn mqtt_settings(app: &App) -> anyhow::Result<MqttSettings> {
+    let cfg = &app.config().settings().mqtt;
+    let mut settings = MqttSettings::from_url(&cfg.url, &cfg.hub_id)?;
+    settings.username = cfg.username.clone().or(settings.username);
+    if let Some(p) = app.config().mqtt_password() {
+        settings.password = Some(p.value.expose().to_owned());
+    }
+    settings.keep_alive = cfg.keep_alive;
+    settings.hermes = cfg.hermes;
+    settings.discovery_prefix = cfg.discovery_prefix.clone();
+    settings.validate()?;
+    Ok(settings)
 }

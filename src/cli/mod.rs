@@ -88,6 +88,9 @@ enum Command {
         /// Use the simulated demo house
         #[arg(long)]
         demo: bool,
+        /// Remove this hub's device from Home Assistant (MQTT discovery) and exit
+        #[arg(long)]
+        unregister: bool,
     },
     /// Ask or tell MIRAI something and print the reply
     Ask(agent::AskArgs),
@@ -157,10 +160,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version => version(&cli, &opts),
         Command::Health { llm } => health(&cli, &opts, llm),
         Command::Config(ConfigCommand::Check { print }) => config_check(&cli, &opts, print),
-        Command::Serve { demo } => {
+        Command::Serve { demo, unregister } => {
             // The daemon logs at monitoring.logs.level unless --log-level says otherwise.
             let app = App::start(&opts, cli.log_level.as_deref())?;
-            crate::app::serve(&app, demo)?;
+            if unregister {
+                crate::app::unregister(&app)?;
+                println!("removed from Home Assistant");
+            } else {
+                crate::app::serve(&app, demo)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Ask(args) => agent::ask(&App::start(&opts, lvl)?, args, cli.json),

@@ -31,6 +31,8 @@ pub struct Mqtt {
     pub keep_alive: Duration,
     /// Answer Rhasspy's Hermes topics too.
     pub hermes: bool,
+    /// Home Assistant's discovery prefix; `null` announces nothing.
+    pub discovery_prefix: Option<String>,
     #[serde(skip_serializing)]
     #[doc(hidden)]
     pub password: Option<Forbidden>,
@@ -46,6 +48,7 @@ impl Default for Mqtt {
             password_file: None,
             keep_alive: Duration::from_secs(30),
             hermes: true,
+            discovery_prefix: Some("homeassistant".into()),
             password: None,
         }
     }

@@ -158,7 +158,11 @@ fn a_voice_command_over_mosquitto_reaches_the_device_and_the_reply_comes_back() 
         let mut probe = super::mosquitto::Probe::connect(
             &broker,
             "e2e-probe",
-            &["mirai/e2e/status", "mirai/e2e/reply"],
+            &[
+                "mirai/e2e/status",
+                "mirai/e2e/reply",
+                "homeassistant/device/mirai_e2e/config",
+            ],
         )
         .await;
         let daemon = Daemon::start_with(&hub, &broker.url());
@@ -180,5 +184,21 @@ fn a_voice_command_over_mosquitto_reaches_the_device_and_the_reply_comes_back() 
         assert_eq!(status["mqtt"]["connected"], true, "{status}");
         daemon.stop();
         assert_eq!(probe.next_on("mirai/e2e/status").await, b"offline");
+        let out = hub
+            .cmd(&["serve", "--unregister"])
+            .env("MIRAI_MQTT__URL", broker.url())
+            .env("MIRAI_MQTT__HUB_ID", "e2e")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let removed = probe.next_on("homeassistant/device/mirai_e2e/config").await;
+        assert!(
+            removed.is_empty(),
+            "an empty retained config removes the device"
+        );
     });
 }
