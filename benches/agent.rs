@@ -7,21 +7,22 @@
 //! request on a kept-alive socket to the same server; a model turn here makes one call.
 //! `cargo bench --bench agent`.
 
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "../tests/support/openai.rs"]
 mod openai;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use measure::{bare_chat, ms, pct, row, time};
 use mirai::agent::{Agent, Request, Source};
 use mirai::config::{Config, Env, Origin};
 use mirai::devices::demo::DemoHouse;
 use mirai::devices::{Area, Backend, DeviceError, Entity, Outcome, Registry, ServiceCall};
 use mirai::llm::budget::MemoryLedger;
 use mirai::llm::{Environment, Llm};
-use mirai::memory::{Memory, NewMessage, Role, Settings};
+use mirai::memory::{CHECKPOINT_EVERY, Checkpointer, Memory, NewMessage, Role, Settings};
 use openai::{OpenAiServer, Reply};
 
 const SESSIONS: usize = 1_000;
@@ -47,9 +48,10 @@ fn main() {
         last_call: Mutex::new(None),
     });
     let agent = agent(&db, &server, house.clone());
+    let _checkpoints = Checkpointer::start(&db, CHECKPOINT_EVERY).unwrap();
 
     let mut to_device = Vec::with_capacity(TURNS + TURNS / 10);
-    let local = time(|i| {
+    let local = time(TURNS / 10, TURNS, |i| {
         let text = if i % 2 == 0 {
             "turn off the kitchen light"
         } else {
@@ -69,7 +71,7 @@ fn main() {
     // The warm-up turns come first; keep the counted ones.
     to_device.drain(..to_device.len() - TURNS);
     to_device.sort();
-    let model = time(|_| {
+    let model = time(TURNS / 10, TURNS, |_| {
         let reply = agent.handle(&Request::new(
             "what will the weather be like?",
             Source::Cli,
@@ -78,7 +80,12 @@ fn main() {
         ));
         assert_eq!(reply.via, "model", "{}", reply.text);
     });
-    let floor = bare_client(&server);
+    let floor = bare_chat(
+        server.addr(),
+        "what will the weather be like?",
+        TURNS / 10,
+        TURNS,
+    );
     println!("messages stored: {total}\n");
     println!("| measure | p50 | p99 | target |\n|---|---|---|---|");
     row(
@@ -162,68 +169,10 @@ fn agent(db: &std::path::Path, server: &OpenAiServer, house: Arc<Stamped>) -> Ag
     ]);
     let config = Config::from_text("", Origin::Defaults, None, &env).unwrap();
     let memory = Memory::open(db, &Settings::default()).unwrap();
+    // As the daemon runs it: checkpoints on their own thread, none inside a request.
+    memory.set_auto_checkpoint(0).unwrap();
     let llm = Llm::new(&config, Arc::new(MemoryLedger::new()), Environment::real());
     let mut registry = Registry::new();
     registry.add(house);
     Agent::new(&config, memory, llm, registry).unwrap()
-}
-
-fn bare_client(server: &OpenAiServer) -> Vec<Duration> {
-    let body = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"what will the weather be like?"}]}"#;
-    let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        server.addr(),
-        body.len()
-    );
-    let stream = TcpStream::connect(server.addr()).unwrap();
-    stream.set_nodelay(true).unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    time(|_| {
-        writer.write_all(request.as_bytes()).unwrap();
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line == "\r\n" {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap();
-            }
-        }
-        let mut buf = vec![0; length];
-        reader.read_exact(&mut buf).unwrap();
-    })
-}
-
-fn time(mut f: impl FnMut(usize)) -> Vec<Duration> {
-    for i in 0..TURNS / 10 {
-        f(i);
-    }
-    let mut samples: Vec<Duration> = (0..TURNS)
-        .map(|i| {
-            let start = Instant::now();
-            f(i);
-            start.elapsed()
-        })
-        .collect();
-    samples.sort();
-    samples
-}
-
-fn pct(sorted: &[Duration], p: usize) -> Duration {
-    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn row(name: &str, samples: &[Duration], target: &str) {
-    println!(
-        "| {name} | {:.3} ms | {:.3} ms | {target} |",
-        ms(pct(samples, 50)),
-        ms(pct(samples, 99))
-    );
 }

@@ -7,14 +7,15 @@
 //! body, ureq, parsing, usage recorded. The difference is the client's overhead.
 //! `cargo bench --bench llm`.
 
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "../tests/support/openai.rs"]
 mod openai;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use measure::{bare_chat, ms, pct, row, time};
 use mirai::config::{Config, Env, Origin};
 use mirai::llm::budget::MemoryLedger;
 use mirai::llm::wire::{ChatMessage, ChatRequest};
@@ -31,7 +32,7 @@ fn main() {
     }
     let server = OpenAiServer::start();
     server.set_default(Reply::chat_text("The kitchen light is off."));
-    let floor = bare_client(&server);
+    let floor = bare_chat(server.addr(), "turn off the kitchen light", WARMUP, CALLS);
     let ours = mirai_client(&server);
     println!("| measure | p50 | p99 | target |");
     println!("|---|---|---|---|");
@@ -59,69 +60,8 @@ fn mirai_client(server: &OpenAiServer) -> Vec<Duration> {
         ChatMessage::system("You are MIRAI, a home assistant."),
         ChatMessage::user("turn off the kitchen light"),
     ]);
-    time(|| {
+    time(WARMUP, CALLS, |_| {
         let answer = llm.chat(Role::Main, &request).unwrap();
         assert!(answer.response.text.is_some());
     })
-}
-
-fn bare_client(server: &OpenAiServer) -> Vec<Duration> {
-    let body =
-        r#"{"model":"gpt-4o","messages":[{"role":"user","content":"turn off the kitchen light"}]}"#;
-    let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        server.addr(),
-        body.len()
-    );
-    let stream = TcpStream::connect(server.addr()).unwrap();
-    stream.set_nodelay(true).unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    time(|| {
-        writer.write_all(request.as_bytes()).unwrap();
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line == "\r\n" {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap();
-            }
-        }
-        let mut buf = vec![0; length];
-        reader.read_exact(&mut buf).unwrap();
-    })
-}
-
-fn time(mut f: impl FnMut()) -> Vec<Duration> {
-    for _ in 0..WARMUP {
-        f();
-    }
-    let mut samples: Vec<Duration> = (0..CALLS)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    samples.sort();
-    samples
-}
-
-fn pct(sorted: &[Duration], p: usize) -> Duration {
-    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn row(name: &str, samples: &[Duration], target: &str) {
-    println!(
-        "| {name} | {:.3} ms | {:.3} ms | {target} |",
-        ms(pct(samples, 50)),
-        ms(pct(samples, 99))
-    );
 }

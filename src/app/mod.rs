@@ -104,24 +104,32 @@ impl App {
 
     /// The agent over the registry, with its own memory connection and model client.
     pub fn agent(&self, demo: bool) -> anyhow::Result<Agent> {
-        let agent = Agent::new(
-            &self.config,
-            self.memory()?,
-            self.llm()?,
-            self.registry(demo)?,
-        )
-        .context("the ethical_filter section of the config")?;
+        self.agent_with(demo, true)
+    }
+
+    /// The agent, its connections checkpointing the log themselves or (for the daemon, which
+    /// runs a [`memory::Checkpointer`]) not.
+    pub fn agent_with(&self, demo: bool, auto_checkpoint: bool) -> anyhow::Result<Agent> {
+        let memory = self.memory()?;
+        let ledger = self.memory()?;
+        if !auto_checkpoint {
+            memory.set_auto_checkpoint(0)?;
+            ledger.set_auto_checkpoint(0)?;
+        }
+        let llm = self.llm_over(ledger);
+        let agent = Agent::new(&self.config, memory, llm, self.registry(demo)?)
+            .context("the ethical_filter section of the config")?;
         Ok(agent)
     }
 
     /// The model client, recording its usage in the memory database.
     pub fn llm(&self) -> anyhow::Result<Llm> {
-        let ledger = UsageLedger(Mutex::new(self.memory()?));
-        Ok(Llm::new(
-            &self.config,
-            Arc::new(ledger),
-            Environment::real(),
-        ))
+        Ok(self.llm_over(self.memory()?))
+    }
+
+    fn llm_over(&self, ledger: Memory) -> Llm {
+        let ledger = UsageLedger(Mutex::new(ledger));
+        Llm::new(&self.config, Arc::new(ledger), Environment::real())
     }
 }
 

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{AgentHub, App};
+use crate::memory::{CHECKPOINT_EVERY, Checkpointer};
 use crate::telemetry::systemd;
 
 /// How long the front ends get to finish in-flight requests after the stop signal.
@@ -29,7 +30,9 @@ pub enum Stopped {
 
 /// Runs the daemon until a signal; `demo` adds the demo house.
 pub fn serve(app: &App, demo: bool) -> anyhow::Result<Stopped> {
-    let agent = Arc::new(app.agent(demo)?);
+    // Checkpoints run on their own thread, so no request pays for one.
+    let agent = Arc::new(app.agent_with(demo, false)?);
+    let _checkpoints = Checkpointer::start(&app.config().db_path(), CHECKPOINT_EVERY)?;
     let hub = Arc::new(AgentHub::new(agent));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)

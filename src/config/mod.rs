@@ -15,6 +15,7 @@ mod settings;
 mod source;
 #[cfg(test)]
 mod tests;
+mod validate;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,7 @@ pub use openai::{Backoff, Budget, Fallbacks, Local, Openai, Price, RequestDefaul
 pub use secret::{LoadedSecret, Secret, SecretSource};
 pub use settings::{LogFormat, Settings};
 pub(crate) use source::message_of as yaml_message;
+pub use validate::check_log_filter;
 
 /// The config file tried first when `--config` is not given (relative to the working directory).
 pub const LOCAL_PATH: &str = "configs/mirai.yaml";
@@ -194,7 +196,7 @@ impl Config {
                 message,
             }
         };
-        validate(&settings).map_err(|(key, msg)| blame(key, msg))?;
+        validate::validate(&settings).map_err(|(key, msg)| blame(key, msg))?;
         let data_dir = data_dir.map_or_else(|| settings.data_dir.clone(), Path::to_path_buf);
         let key_file = settings
             .openai
@@ -313,122 +315,4 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
     } else {
         base.join(p)
     }
-}
-
-/// The second stage: rules that tie keys together. Returns the key to blame and why.
-fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
-    let backoff = &s.openai.defaults.backoff;
-    if backoff.base > backoff.max {
-        return Err((
-            "openai.defaults.backoff.base_ms",
-            format!(
-                "must not exceed openai.defaults.backoff.max_ms ({} > {})",
-                backoff.base.as_millis(),
-                backoff.max.as_millis()
-            ),
-        ));
-    }
-    let url = &s.openai.base_url;
-    if !is_http_url(url) {
-        return Err((
-            "openai.base_url",
-            format!("expected an http:// or https:// URL, got {url:?}"),
-        ));
-    }
-    if let Err(bad) = check_log_filter(&s.monitoring.logs.level) {
-        return Err((
-            "monitoring.logs.level",
-            format!(
-                "{bad:?} is not a level: expected error, warn, info, debug, trace, off, \
-                 or per module like `info,mirai::memory=debug`"
-            ),
-        ));
-    }
-    check_llm(&s.openai)?;
-    let url = &s.mqtt.url;
-    if !(url.starts_with("mqtt://") || url.starts_with("mqtts://")) {
-        return Err((
-            "mqtt.url",
-            format!("expected mqtt://host:port, got {url:?}"),
-        ));
-    }
-    let id_ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    if s.mqtt.hub_id.is_empty() || !s.mqtt.hub_id.chars().all(id_ok) {
-        return Err((
-            "mqtt.hub_id",
-            format!(
-                "expected letters, digits, - or _ (it is part of MQTT topics), got {:?}",
-                s.mqtt.hub_id
-            ),
-        ));
-    }
-    if s.name.trim().is_empty() {
-        return Err(("name", "must not be empty".into()));
-    }
-    if s.data_dir.as_os_str().is_empty() {
-        return Err(("data_dir", "must not be empty".into()));
-    }
-    Ok(())
-}
-
-/// The model client's keys: fallbacks stay within their kind, the local server is a URL.
-fn check_llm(o: &Openai) -> Result<(), (&'static str, String)> {
-    const KEYS: [&str; 4] = [
-        "openai.fallbacks.main",
-        "openai.fallbacks.heavy",
-        "openai.fallbacks.fast",
-        "openai.fallbacks.embed",
-    ];
-    for (role, key) in Role::ALL.into_iter().zip(KEYS) {
-        for &to in o.fallbacks.of(role) {
-            if to == role {
-                return Err((key, format!("{} cannot fall back to itself", role.as_str())));
-            }
-            if (to == Role::Embed) != (role == Role::Embed) {
-                return Err((
-                    key,
-                    format!(
-                        "{} cannot fall back to {}: one makes embeddings, the other chats",
-                        role.as_str(),
-                        to.as_str()
-                    ),
-                ));
-            }
-        }
-    }
-    if let Some(local) = &o.local {
-        if !is_http_url(&local.base_url) {
-            return Err((
-                "openai.local.base_url",
-                format!(
-                    "expected an http:// or https:// URL, got {:?}",
-                    local.base_url
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn is_http_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"));
-    rest.is_some_and(|host| !host.is_empty() && !host.starts_with('/'))
-}
-
-/// A log filter is levels and `module=level` pairs separated by commas; returns the bad part.
-pub fn check_log_filter(filter: &str) -> Result<(), String> {
-    const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
-    for part in filter.split(',').map(str::trim) {
-        let level = match part.split_once('=') {
-            Some((module, level)) if !module.trim().is_empty() => level.trim(),
-            Some(_) => return Err(part.to_owned()),
-            None => part,
-        };
-        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
-            return Err(part.to_owned());
-        }
-    }
-    Ok(())
 }

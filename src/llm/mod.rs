@@ -10,6 +10,7 @@
 //!
 //! - `wire`: the JSON bodies of chat completions, embeddings, models and errors.
 //! - `sse`: server-sent events and the assembly of streamed replies (sans-IO).
+//! - `stream`: one streamed attempt: events in, text out, retry only before the first text.
 //! - `transport`: the one place that touches the network (ureq, rustls).
 //! - `retry`: which failures to retry and how long to wait (pure).
 //! - `breaker`: a circuit breaker per endpoint, time as an input (pure).
@@ -25,6 +26,7 @@ mod error;
 pub mod retry;
 mod route;
 pub mod sse;
+mod stream;
 mod transport;
 pub mod wire;
 

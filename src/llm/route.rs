@@ -8,8 +8,8 @@ use super::attempt::{self, Failed};
 use super::breaker::{BreakerSettings, BreakerState, Breakers};
 use super::budget::{Budget, BudgetSettings, DayTotals, Ledger, Price, utc_day};
 use super::retry::RetryPolicy;
-use super::sse::{SseParser, StreamAssembler};
-use super::transport::{Call, Endpoint, StreamError, Transport};
+use super::stream::SseEvents;
+use super::transport::{Call, Endpoint, Transport};
 use super::wire::{self, ChatRequest, ChatResponse, Embeddings};
 use super::{Environment, LlmError, Role};
 use crate::config::{Config, ModelProfile, Models};
@@ -366,83 +366,6 @@ impl Llm {
                 tracing::error!(cause = %e, model, "cannot record model usage");
                 0.0
             }
-        }
-    }
-}
-
-/// Bytes of a streamed reply → events → text for the caller and the assembled reply.
-struct SseEvents<'a> {
-    parser: SseParser,
-    assembler: StreamAssembler,
-    on_text: &'a mut dyn FnMut(&str),
-    /// Text has reached the caller.
-    started: bool,
-}
-
-impl<'a> SseEvents<'a> {
-    fn new(on_text: &'a mut dyn FnMut(&str)) -> Self {
-        SseEvents {
-            parser: SseParser::new(),
-            assembler: StreamAssembler::new(),
-            on_text,
-            started: false,
-        }
-    }
-
-    fn push(&mut self, bytes: &[u8]) -> Result<(), String> {
-        for event in self.parser.push(bytes).map_err(|e| e.to_string())? {
-            let delta = self
-                .assembler
-                .push(&event.data)
-                .map_err(|e| e.to_string())?;
-            if !delta.text.is_empty() {
-                // From here on the caller may be speaking: no retry, no fallback.
-                self.started = true;
-                (self.on_text)(&delta.text);
-            }
-        }
-        Ok(())
-    }
-
-    /// The reply, or how the attempt failed: before the first text it may be retried,
-    /// after it never.
-    fn finish(
-        self,
-        label: &str,
-        ended: Result<Result<(), StreamError>, super::transport::Failure>,
-        timeout: Duration,
-        idle: Duration,
-    ) -> Result<ChatResponse, Failed> {
-        let started = self.started;
-        let after_start = |error: LlmError| Failed::final_error(error);
-        match ended {
-            Err(f) if !started => Err(Failed::transport(label, f, timeout)),
-            Err(f) => Err(after_start(LlmError::StreamBroken {
-                endpoint: label.into(),
-                detail: format!("{f:?}"),
-            })),
-            Ok(Err(StreamError::Status(reply))) => Err(Failed::status(label, &reply)),
-            Ok(Err(StreamError::Broken(f))) if !started => {
-                Err(Failed::transport(label, f, timeout))
-            }
-            Ok(Err(StreamError::Broken(super::transport::Failure::Stalled))) => {
-                Err(after_start(LlmError::Stalled {
-                    endpoint: label.into(),
-                    after: idle,
-                }))
-            }
-            Ok(Err(StreamError::Broken(f))) => Err(after_start(LlmError::StreamBroken {
-                endpoint: label.into(),
-                detail: format!("{f:?}"),
-            })),
-            Ok(Err(StreamError::Bad(detail))) => Err(Failed::bad(label, detail)),
-            Ok(Ok(())) => self.assembler.finish().map_err(|e| match started {
-                true => after_start(LlmError::StreamBroken {
-                    endpoint: label.into(),
-                    detail: e.to_string(),
-                }),
-                false => Failed::bad(label, e.to_string()),
-            }),
         }
     }
 }

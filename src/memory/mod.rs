@@ -20,6 +20,7 @@
 //! - `usage`: model tokens and cost per day and model, the ledger of the LLM budget.
 //! - `pending`: actions waiting for a person's confirmation, across processes.
 //! - `audit`: the safety audit log: requests, blocks and action decisions, read by time.
+//! - `checkpoint`: WAL checkpoints on a thread of their own, off the request path.
 //! - `maintenance`: retention cleanup, statistics, integrity check.
 
 /// Defines a closed set of words stored as TEXT: the enum, `as_str`, `FromStr`, serde and
@@ -88,6 +89,7 @@ macro_rules! text_enum {
 
 mod audit;
 mod backup;
+mod checkpoint;
 mod error;
 mod export;
 mod import;
@@ -109,6 +111,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use audit::{AuditEntry, AuditVerdict, MAX_AUDIT_PAGE, MAX_AUDIT_TEXT_CHARS};
 pub use backup::BackupReport;
+pub use checkpoint::{CHECKPOINT_EVERY, Checkpointer};
 pub use error::MemoryError;
 pub use export::{ExportCounts, RecordCounts};
 pub use import::{ImportCounts, ImportProgress};
