@@ -30,7 +30,7 @@ use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
 pub use hub::AgentHub;
 use ledger::UsageLedger;
-pub use serve::{Stopped, serve, unregister};
+pub use serve::{Mode, Stopped, serve, unregister};
 pub use terminal::AgentTerminal;
 
 /// Where the demo house keeps its state between runs, in the data folder.

@@ -28,8 +28,20 @@ pub enum Stopped {
     Interrupted,
 }
 
+/// Which services a run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every service the config enables (`mirai serve`).
+    Hub,
+    /// The status page and HTTP API alone (`mirai dashboard`).
+    Dashboard,
+}
+
 /// Runs the daemon until a signal; `demo` adds the demo house.
-pub fn serve(app: &App, demo: bool) -> anyhow::Result<Stopped> {
+pub fn serve(app: &App, demo: bool, mode: Mode) -> anyhow::Result<Stopped> {
+    if mode == Mode::Dashboard && !app.config().settings().services.dashboard.enabled {
+        anyhow::bail!("the dashboard is switched off (services.dashboard.enabled: false)");
+    }
     // Checkpoints run on their own thread, so no request pays for one.
     let agent = Arc::new(app.agent_with(demo, false)?);
     let _checkpoints = Checkpointer::start(&app.config().db_path(), CHECKPOINT_EVERY)?;
@@ -40,7 +52,7 @@ pub fn serve(app: &App, demo: bool) -> anyhow::Result<Stopped> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run(app, hub))
+    runtime.block_on(run(app, hub, mode))
 }
 
 /// Removes this hub's device from Home Assistant (an empty retained discovery config).
@@ -56,10 +68,10 @@ pub fn unregister(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Stopped> {
+async fn run(app: &App, hub: Arc<AgentHub>, mode: Mode) -> anyhow::Result<Stopped> {
     let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    let services = super::services::start(app, hub.clone()).await?;
+    let services = super::services::start(app, hub.clone(), mode == Mode::Hub).await?;
     hub.set_ready();
     notify("READY=1");
     tracing::info!(services = %services.names(), "mirai is ready");

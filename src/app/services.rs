@@ -62,14 +62,19 @@ impl Services {
     }
 }
 
-/// Starts every service the config enables.
-pub(super) async fn start(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Services> {
+/// Starts every service the config enables (MQTT only when `with_mqtt`: `mirai dashboard`
+/// runs the page and API alone).
+pub(super) async fn start(
+    app: &App,
+    hub: Arc<AgentHub>,
+    with_mqtt: bool,
+) -> anyhow::Result<Services> {
     let s = app.config().settings();
     let mut services = Services {
         http: None,
         mqtt: None,
     };
-    if s.mqtt.enabled {
+    if with_mqtt && s.mqtt.enabled {
         services.mqtt = Some(start_mqtt(app, hub.clone())?);
     }
     if s.services.dashboard.enabled {

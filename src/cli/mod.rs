@@ -92,6 +92,12 @@ enum Command {
         #[arg(long)]
         unregister: bool,
     },
+    /// Run the status page and HTTP API alone (no MQTT)
+    Dashboard {
+        /// Use the simulated demo house
+        #[arg(long)]
+        demo: bool,
+    },
     /// Ask or tell MIRAI something and print the reply
     Ask(agent::AskArgs),
     /// An interactive session with MIRAI (line editing, history, /help)
@@ -167,8 +173,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::app::unregister(&app)?;
                 println!("removed from Home Assistant");
             } else {
-                crate::app::serve(&app, demo)?;
+                crate::app::serve(&app, demo, crate::app::Mode::Hub)?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dashboard { demo } => {
+            let app = App::start(&opts, cli.log_level.as_deref())?;
+            crate::app::serve(&app, demo, crate::app::Mode::Dashboard)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ask(args) => agent::ask(&App::start(&opts, lvl)?, args, cli.json),

@@ -74,8 +74,8 @@ fn the_plans_mode_spelling_works() {
         .expect(0)
         .json();
     assert_eq!(v["reply"], "It's 22.4 °C in the kitchen.");
-    let run = hub.run(&["--mode", "dashboard"]).expect(2);
-    assert!(run.stderr().contains("dashboard"), "{}", run.stderr());
+    let run = hub.run(&["--mode", "autonomous"]).expect(2);
+    assert!(run.stderr().contains("autonomous"), "{}", run.stderr());
 }
 
 #[test]

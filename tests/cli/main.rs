@@ -2,6 +2,7 @@
 
 mod agent;
 mod config;
+mod dashboard;
 mod durability;
 mod health;
 mod memory;
