@@ -44,3 +44,75 @@ fn dashboard_serves_the_page_without_mqtt() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert!(child.wait().unwrap().success());
 }
+
+/// Chromium as the probe of this workplace runs it: headless, no network of its own.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=5000",
+];
+
+#[test]
+fn the_status_page_renders_in_a_real_browser() {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "chromium is missing: run the tests with tests/run, which installs it"
+    );
+    let hub = Hub::scratch();
+    let sock = hub.path().join("notify.sock");
+    let notify = UnixDatagram::bind(&sock).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = hub
+        .cmd(&["dashboard", "--demo"])
+        .env("NOTIFY_SOCKET", &sock)
+        .env("MIRAI_SERVICES__DASHBOARD__PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 64];
+    notify.recv(&mut buf).expect("READY=1");
+    let profile = hub.path().join("chromium-profile");
+    let out = std::process::Command::new("timeout")
+        .arg("60")
+        .arg("/usr/bin/chromium")
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    // The page filled itself from /api/status: the hub's facts, the services and the house.
+    assert!(
+        dom.contains("MIRAI 0.1.0")
+            || dom.contains(&format!("MIRAI {}", env!("CARGO_PKG_VERSION"))),
+        "{dom}"
+    );
+    assert!(dom.contains("Model reachable"), "{dom}");
+    assert!(
+        dom.contains(&format!("listening on 127.0.0.1:{port}")),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<td>Kitchen light</td>") && dom.contains("<td>locked</td>"),
+        "{dom}"
+    );
+}
