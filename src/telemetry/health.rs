@@ -116,6 +116,7 @@ pub fn run(config: Result<&Config, String>, memory_settings: &memory::Settings) 
             "no OpenAI key (set OPENAI_API_KEY or openai.api_key_file); the hub works without the model",
         ),
     }
+    check_broker(&mut report, config);
     report
 }
 
@@ -173,6 +174,62 @@ pub fn check_llm(report: &mut Report, llm: &Llm, base_url: &str, say_ok: bool) {
         }
         Err(e) => report.push("llm_reply", Status::Fail, e.to_string()),
     }
+}
+
+/// How long the broker check waits for a TCP connection.
+const BROKER_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether the MQTT broker accepts connections (a warning when not: the hub works without it
+/// and the daemon keeps trying).
+fn check_broker(report: &mut Report, config: &Config) {
+    let mqtt = &config.settings().mqtt;
+    if !mqtt.enabled {
+        return;
+    }
+    let Some(addr) = broker_addr(&mqtt.url) else {
+        return report.push(
+            "mqtt",
+            Status::Warn,
+            format!("cannot read a host and port from {}", mqtt.url),
+        );
+    };
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&addr.as_str())
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .map(|sa| std::net::TcpStream::connect_timeout(&sa, BROKER_CHECK_TIMEOUT));
+    match reachable {
+        Some(Ok(_)) => report.push(
+            "mqtt",
+            Status::Ok,
+            format!("broker at {addr} accepts connections"),
+        ),
+        Some(Err(e)) => report.push(
+            "mqtt",
+            Status::Warn,
+            format!("broker at {addr}: {e}; voice commands over MQTT wait for it, the rest works"),
+        ),
+        None => report.push(
+            "mqtt",
+            Status::Warn,
+            format!("cannot resolve the broker {addr}"),
+        ),
+    }
+}
+
+/// `host:port` of an `mqtt://[user[:pass]@]host[:port]` URL (1883 by default).
+fn broker_addr(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("mqtt://")
+        .or_else(|| url.strip_prefix("mqtts://"))?;
+    let host_port = rest.rsplit('@').next()?.split('/').next()?;
+    if host_port.is_empty() {
+        return None;
+    }
+    Some(if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:1883")
+    })
 }
 
 /// Creates `dir` if needed, then writes and removes a probe file in it.
@@ -262,7 +319,8 @@ mod tests {
     #[test]
     fn a_fresh_data_dir_is_healthy_with_a_warning_for_the_missing_key() {
         let tmp = tempfile::tempdir().unwrap();
-        let cfg = config_in(&tmp.path().join("data"), &Env::default());
+        let env = Env::from_pairs([("MIRAI_MQTT__ENABLED", "false")]);
+        let cfg = config_in(&tmp.path().join("data"), &env);
         let report = run(Ok(&cfg), &memory::Settings::default());
         assert_eq!(report.status, Status::Warn, "{}", report.to_text());
         let names: Vec<_> = report.checks.iter().map(|c| c.name).collect();
@@ -273,7 +331,10 @@ mod tests {
     #[test]
     fn a_key_makes_it_ok_and_a_bad_config_or_database_fails() {
         let tmp = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("OPENAI_API_KEY", "sk-0123456789abcdefgh")]);
+        let env = Env::from_pairs([
+            ("OPENAI_API_KEY", "sk-0123456789abcdefgh"),
+            ("MIRAI_MQTT__ENABLED", "false"),
+        ]);
         let cfg = config_in(tmp.path(), &env);
         assert_eq!(
             run(Ok(&cfg), &memory::Settings::default()).status,
@@ -293,6 +354,31 @@ mod tests {
         );
         let report = run(Err("bad key".into()), &memory::Settings::default());
         assert_eq!(report.status, Status::Fail);
+    }
+
+    #[test]
+    fn the_broker_is_checked_when_mqtt_is_on() {
+        assert_eq!(
+            broker_addr("mqtt://127.0.0.1").as_deref(),
+            Some("127.0.0.1:1883")
+        );
+        assert_eq!(
+            broker_addr("mqtt://u:p@hub.local:1884").as_deref(),
+            Some("hub.local:1884")
+        );
+        assert_eq!(broker_addr("mqtt://"), None);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("MIRAI_MQTT__URL", format!("mqtt://127.0.0.1:{port}"))]);
+        let cfg = config_in(tmp.path(), &env);
+        let report = run(Ok(&cfg), &memory::Settings::default());
+        let mqtt = report.checks.iter().find(|c| c.name == "mqtt").unwrap();
+        assert_eq!(mqtt.status, Status::Ok, "{}", mqtt.detail);
+        drop(listener);
+        let report = run(Ok(&cfg), &memory::Settings::default());
+        let mqtt = report.checks.iter().find(|c| c.name == "mqtt").unwrap();
+        assert_eq!(mqtt.status, Status::Warn, "{}", mqtt.detail);
     }
 
     #[test]

@@ -158,6 +158,7 @@ fn health_on_a_fresh_machine_warns_about_the_key_and_exits_0() {
         .cmd(&["health"])
         .env("OPENAI_API_KEY", "sk-abcdefghijklmnopqrstu")
         .env("OPENAI_BASE_URL", server.base_url())
+        .env("MIRAI_MQTT__ENABLED", "false")
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&run.stdout);

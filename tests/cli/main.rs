@@ -53,6 +53,7 @@ impl Hub {
             // Test traffic stays on this machine: a model endpoint nobody listens on, unless
             // a test points it at its stand-in server.
             .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+            .env("MIRAI_MQTT__URL", "mqtt://127.0.0.1:9")
             .stdin(Stdio::null());
         // Keep coverage instrumentation working when the suite runs under cargo-llvm-cov.
         for (key, value) in std::env::vars_os() {
