@@ -45,6 +45,11 @@ tokenInput.addEventListener("change", () => { localStorage.setItem("mirai_token"
 
 function cut(s) { s = String(s == null ? "" : s); return s.length > MAX_TEXT ? s.slice(0, MAX_TEXT - 1) + "…" : s; }
 function yesNo(b) { return b === true ? ["yes", "ok"] : b === false ? ["no", "bad"] : ["?", "muted"]; }
+function area(id) {
+  if (!id) return "";
+  const words = String(id).replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
 function uptime(secs) {
   if (typeof secs !== "number") return "?";
   const d = Math.floor(secs / 86400), h = Math.floor(secs % 86400 / 3600), m = Math.floor(secs % 3600 / 60);
@@ -76,7 +81,7 @@ function draw(s) {
     ["Cost today", today.cost_usd == null ? "?" : "$" + Number(today.cost_usd).toFixed(4)],
   ]);
   fill("services", (s.services || []).map(v => [cut(v.name), [cut(v.state), v.state === "up" || v.state === "running" ? "ok" : ""]]));
-  fill("devices", (s.devices || []).map(d => [cut(d.name || d.id), cut(d.area || ""), cut(d.state)]));
+  fill("devices", (s.devices || []).map(d => [cut(d.name || d.id), cut(area(d.area)), cut(d.state)]));
   fill("recent", (s.recent_requests || []).map(r => [cut(r.at || ""), cut(r.text != null ? r.text : (r.source || "")), cut(r.via || "")]));
 }
 async function refresh() {
