@@ -33,7 +33,7 @@ use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
 pub use hub::AgentHub;
 use ledger::UsageLedger;
-pub use remote::{Remote, RemoteError};
+pub(crate) use remote::Remote;
 pub use serve::{Stopped, serve, unregister};
 pub use terminal::AgentTerminal;
 

@@ -27,7 +27,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Why a call to the daemon failed.
 #[derive(Debug, thiserror::Error)]
-pub enum RemoteError {
+pub(crate) enum RemoteError {
     /// The daemon could not be reached, or stopped answering.
     #[error("the hub did not answer: {0}")]
     Unreachable(String),
@@ -45,7 +45,7 @@ pub enum RemoteError {
 }
 
 /// A running daemon, reached over its HTTP API with its bearer token.
-pub struct Remote {
+pub(crate) struct Remote {
     base: String,
     token: String,
     http: Agent,
@@ -62,7 +62,7 @@ impl std::fmt::Debug for Remote {
 
 impl Remote {
     /// The daemon of `config`'s data folder, if one is running and ready.
-    pub fn find(config: &Config) -> Option<Remote> {
+    pub(crate) fn find(config: &Config) -> Option<Remote> {
         let dashboard = &config.settings().services.dashboard;
         if !dashboard.enabled {
             return None;
@@ -95,12 +95,12 @@ impl Remote {
     }
 
     /// Where the daemon listens (`http://127.0.0.1:8080`).
-    pub fn base(&self) -> &str {
+    pub(crate) fn base(&self) -> &str {
         &self.base
     }
 
     /// Asks the daemon (`POST /api/ask`).
-    pub fn ask(&self, request: &Request) -> Result<Reply, RemoteError> {
+    pub(crate) fn ask(&self, request: &Request) -> Result<Reply, RemoteError> {
         let body = json!({"text": request.text, "user": request.user,
             "session_id": request.session, "site_id": request.site, "lang": request.lang});
         let answer = self.call("POST", "/api/ask", Some(body))?;
@@ -108,13 +108,13 @@ impl Remote {
     }
 
     /// The daemon's devices and their state (`GET /api/devices`).
-    pub fn devices(&self) -> Result<Vec<Entity>, RemoteError> {
+    pub(crate) fn devices(&self) -> Result<Vec<Entity>, RemoteError> {
         let answer = self.call("GET", "/api/devices", None)?;
         serde_json::from_value(answer).map_err(|e| RemoteError::BadAnswer(e.to_string()))
     }
 
     /// The last `limit` messages of `session` as (role, text); empty for an unknown session.
-    pub fn history(
+    pub(crate) fn history(
         &self,
         session: &str,
         limit: usize,
@@ -134,28 +134,28 @@ impl Remote {
     }
 
     /// All preferences of `user` as (key, value).
-    pub fn prefs(&self, user: &str) -> Result<Vec<(String, String)>, RemoteError> {
+    pub(crate) fn prefs(&self, user: &str) -> Result<Vec<(String, String)>, RemoteError> {
         let answer = self.call("GET", &format!("/api/prefs/{}", segment(user)), None)?;
         let map = answer.as_object().cloned().unwrap_or_default();
         Ok(map.into_iter().map(|(k, v)| (k, text_of(&v))).collect())
     }
 
     /// Stores the preference `key` = `value` for `user`.
-    pub fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), RemoteError> {
+    pub(crate) fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), RemoteError> {
         let path = format!("/api/prefs/{}/{}", segment(user), segment(key));
         self.call("PUT", &path, Some(json!({ "value": value })))?;
         Ok(())
     }
 
     /// Removes the preference `key` of `user`; whether there was one.
-    pub fn forget(&self, user: &str, key: &str) -> Result<bool, RemoteError> {
+    pub(crate) fn forget(&self, user: &str, key: &str) -> Result<bool, RemoteError> {
         let path = format!("/api/prefs/{}/{}", segment(user), segment(key));
         let answer = self.call("DELETE", &path, None)?;
         Ok(answer["removed"].as_bool().unwrap_or(false))
     }
 
     /// The daemon's full status (`GET /api/status` with the token).
-    pub fn status(&self) -> Result<Value, RemoteError> {
+    pub(crate) fn status(&self) -> Result<Value, RemoteError> {
         self.call("GET", "/api/status", None)
     }
 

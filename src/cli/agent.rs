@@ -144,8 +144,7 @@ pub(super) fn terminal(app: &App, args: TerminalArgs) -> anyhow::Result<ExitCode
 }
 
 pub(super) fn devices(app: &App, args: DevicesArgs, json: bool) -> anyhow::Result<ExitCode> {
-    // The daemon's API lists entities only, so the areas are this process's view: none
-    // unless the demo house is asked for here.
+    // The daemon's API lists entities only, so a listing through it has no areas.
     let (areas, entities) = match daemon(app, args.local, args.demo) {
         Some(remote) => (Vec::new(), remote.devices()?),
         None => {
