@@ -24,6 +24,8 @@ struct FakeHub {
     asked: Mutex<Vec<Request>>,
     ready: AtomicBool,
     think: Mutex<Duration>,
+    /// (user, key, value)
+    prefs: Mutex<Vec<(String, String, String)>>,
 }
 
 impl Hub for FakeHub {
@@ -62,6 +64,26 @@ impl Hub for FakeHub {
     }
     fn ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
+    }
+    fn prefs(&self, user: &str) -> Vec<(String, String)> {
+        let prefs = self.prefs.lock().unwrap();
+        prefs
+            .iter()
+            .filter(|(u, _, _)| u == user)
+            .map(|(_, k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+    fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String> {
+        let mut prefs = self.prefs.lock().unwrap();
+        prefs.retain(|(u, k, _)| !(u == user && k == key));
+        prefs.push((user.into(), key.into(), value.into()));
+        Ok(())
+    }
+    fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
+        let mut prefs = self.prefs.lock().unwrap();
+        let before = prefs.len();
+        prefs.retain(|(u, k, _)| !(u == user && k == key));
+        Ok(prefs.len() < before)
     }
 }
 
@@ -344,4 +366,49 @@ fn a_forged_content_length_is_413_and_does_not_take_the_server_down() {
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 413"));
     drop(stream);
     assert_eq!(get(server.addr(), "/healthz").status, 200);
+}
+
+#[test]
+fn preferences_are_read_stored_and_removed_with_the_token() {
+    let hub = Arc::new(FakeHub::default());
+    let server = start(Arc::clone(&hub));
+    let addr = server.addr();
+    let auth = format!("Authorization: Bearer {TOKEN}");
+    let put = |path: &str, body: &str| {
+        exchange(
+            addr,
+            "PUT",
+            path,
+            &[&auth, "Content-Type: application/json"],
+            body.as_bytes(),
+        )
+    };
+    let refused = exchange(addr, "PUT", "/api/prefs/ana/tone", &[], br#"{"value":"x"}"#);
+    assert_eq!(refused.status, 401);
+    assert_eq!(get(addr, "/api/prefs/ana").status, 401);
+    assert_eq!(
+        put("/api/prefs/ana/tone", r#"{"value":"brief"}"#).status,
+        204
+    );
+    assert_eq!(
+        put("/api/prefs/ana/coffee%20strength", r#"{"value":"strong"}"#).status,
+        204
+    );
+    let bad = put("/api/prefs/ana/tone", r#"{"valeu":"x"}"#);
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"].as_str().unwrap().contains("valeu"));
+    let prefs = get_with_token(addr, "/api/prefs/ana");
+    assert_eq!(prefs.status, 200);
+    assert_eq!(
+        prefs.json(),
+        json!({"tone": "brief", "coffee strength": "strong"})
+    );
+    assert_eq!(get_with_token(addr, "/api/prefs/bob").json(), json!({}));
+    let forget = || exchange(addr, "DELETE", "/api/prefs/ana/tone", &[&auth], b"");
+    assert_eq!(forget().json(), json!({"removed": true}));
+    assert_eq!(forget().json(), json!({"removed": false}));
+    let wrong = exchange(addr, "POST", "/api/prefs/ana/tone", &[&auth], b"");
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("Allow"), Some("PUT, DELETE"));
+    assert!(wrong.json()["error"].is_string());
 }

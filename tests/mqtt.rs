@@ -68,6 +68,15 @@ impl Hub for EchoHub {
     fn ready(&self) -> bool {
         true
     }
+    fn prefs(&self, _user: &str) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    fn remember(&self, _user: &str, _key: &str, _value: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn forget(&self, _user: &str, _key: &str) -> Result<bool, String> {
+        Ok(false)
+    }
 }
 
 /// `mirai`'s MQTT front end running as a task.

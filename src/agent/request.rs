@@ -1,6 +1,6 @@
 //! What every front end hands the agent, and what it gets back.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::devices::ServiceCall;
 use crate::llm::wire::Usage;
@@ -99,5 +99,85 @@ impl Reply {
             "pending_confirmation": self.pending_confirmation, "usage": self.usage,
             "session": self.session, "via": self.via,
         })
+    }
+
+    /// A reply read back from [`Reply::to_json`]'s shape (a daemon's `/api/ask` answer).
+    pub fn from_json(value: serde_json::Value) -> Result<Reply, serde_json::Error> {
+        let wire: WireReply = serde_json::from_value(value)?;
+        let actions = wire
+            .actions
+            .into_iter()
+            .map(|a| ActionReport {
+                call: ServiceCall {
+                    entity_id: a.entity,
+                    service: a.service,
+                    data: a.data,
+                },
+                outcome: a.outcome,
+                detail: a.detail,
+            })
+            .collect();
+        Ok(Reply {
+            text: wire.reply,
+            actions,
+            blocked: wire.blocked,
+            pending_confirmation: wire.pending_confirmation,
+            usage: wire.usage,
+            session: wire.session,
+            via: wire.via,
+        })
+    }
+}
+
+/// The JSON [`Reply::to_json`] writes, as it is read back.
+#[derive(Deserialize)]
+struct WireReply {
+    reply: String,
+    #[serde(default)]
+    actions: Vec<WireAction>,
+    blocked: Option<String>,
+    #[serde(default)]
+    pending_confirmation: Vec<ServiceCall>,
+    #[serde(default)]
+    usage: Usage,
+    #[serde(default)]
+    session: String,
+    #[serde(default)]
+    via: String,
+}
+
+/// One action in [`WireReply`].
+#[derive(Deserialize)]
+struct WireAction {
+    entity: String,
+    service: String,
+    #[serde(default)]
+    data: serde_json::Map<String, serde_json::Value>,
+    outcome: String,
+    #[serde(default)]
+    detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_survives_its_json() {
+        let reply = Reply {
+            text: "Turned on the kitchen light.".into(),
+            actions: vec![ActionReport {
+                call: ServiceCall::new("light.kitchen", "turn_on").with("brightness_pct", 40),
+                outcome: "done".into(),
+                detail: "on".into(),
+            }],
+            blocked: None,
+            pending_confirmation: vec![ServiceCall::new("cover.garage_door", "open_cover")],
+            usage: Usage::default(),
+            session: "cli".into(),
+            via: "local_intent".into(),
+        };
+        assert_eq!(Reply::from_json(reply.to_json()).unwrap(), reply);
+        assert!(Reply::from_json(serde_json::json!({"error": "no"})).is_err());
     }
 }

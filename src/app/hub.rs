@@ -118,6 +118,13 @@ impl AgentHub {
         });
     }
 
+    fn memory(&self) -> std::sync::MutexGuard<'_, crate::memory::Memory> {
+        self.agent
+            .memory()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Whether the model can be used: a key (or a local server) and no open breaker.
     fn model_reachable(&self) -> bool {
         let llm = self.agent.llm();
@@ -274,6 +281,26 @@ impl Hub for AgentHub {
 
     fn ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
+    }
+
+    fn prefs(&self, user: &str) -> Vec<(String, String)> {
+        self.memory()
+            .get_preferences(user)
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    }
+
+    fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String> {
+        self.memory()
+            .save_preference(user, key, value)
+            .map_err(|e| e.to_string())
+    }
+
+    fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
+        self.memory()
+            .delete_preference(user, key)
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -9,9 +9,12 @@
 //! - `services`: the daemon's services, started and stopped in order.
 //! - `ledger`: the model budget's ledger in the memory database.
 //! - `terminal`: the terminal's view of the agent.
+//! - `remote`: a client of a running daemon, for the commands that would otherwise open the
+//!   hardware themselves.
 
 mod hub;
 mod ledger;
+mod remote;
 mod serve;
 mod services;
 mod terminal;
@@ -30,6 +33,7 @@ use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
 pub use hub::AgentHub;
 use ledger::UsageLedger;
+pub(crate) use remote::Remote;
 pub use serve::{Mode, Stopped, serve, unregister};
 pub use terminal::AgentTerminal;
 

@@ -1,13 +1,18 @@
-//! `mirai ask` and `mirai devices`: the agent and the house from a shell.
+//! `mirai ask`, `mirai terminal` and `mirai devices`: the agent and the house from a shell.
+//!
+//! When a daemon is running they go through its API ([`Remote`]), so that only the daemon
+//! opens the hardware; `--local` (or no daemon) runs the agent in this process.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 use serde::Serialize;
 
 use super::emit;
 use crate::agent::{Reply, Request, Source};
-use crate::app::{AgentTerminal, App};
+use crate::app::{AgentTerminal, App, Remote};
+use crate::frontends::terminal::TerminalHost;
 use crate::frontends::terminal::TerminalOptions;
 
 /// The session `mirai ask` uses unless told otherwise, so that a "yes" in a second call
@@ -27,6 +32,9 @@ pub(super) struct AskArgs {
     /// Use the simulated demo house
     #[arg(long)]
     demo: bool,
+    /// Run in this process even when a daemon is running
+    #[arg(long)]
+    local: bool,
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +48,9 @@ pub(super) struct TerminalArgs {
     /// Use the simulated demo house
     #[arg(long)]
     demo: bool,
+    /// Run in this process even when a daemon is running
+    #[arg(long)]
+    local: bool,
     /// No colours (also NO_COLOR)
     #[arg(long)]
     no_color: bool,
@@ -50,6 +61,9 @@ pub(super) struct DevicesArgs {
     /// Use the simulated demo house
     #[arg(long)]
     demo: bool,
+    /// Run in this process even when a daemon is running
+    #[arg(long)]
+    local: bool,
 }
 
 /// The user of this shell.
@@ -60,11 +74,27 @@ pub(super) fn shell_user(given: Option<String>) -> String {
         .unwrap_or_else(|| "owner".into())
 }
 
+/// The running daemon, unless `local` asks for this process; says so when `--demo` is moot.
+fn daemon(app: &App, local: bool, demo: bool) -> Option<Remote> {
+    if local {
+        return None;
+    }
+    let remote = Remote::find(app.config())?;
+    if demo {
+        eprintln!(
+            "warning: --demo ignored: the running hub decides the devices (--local to use the demo house here)"
+        );
+    }
+    Some(remote)
+}
+
 pub(super) fn ask(app: &App, args: AskArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let agent = app.agent(args.demo)?;
     let user = shell_user(args.user);
     let request = Request::new(args.text, Source::Cli, &user, &args.session);
-    let reply = agent.handle(&request);
+    let reply = match daemon(app, args.local, args.demo) {
+        Some(remote) => remote.ask(&request)?,
+        None => app.agent(args.demo)?.handle(&request),
+    };
     emit(json, &reply.to_json(), || reply_text(&reply))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -93,7 +123,13 @@ pub(super) fn terminal(app: &App, args: TerminalArgs) -> anyhow::Result<ExitCode
     if !app.config().settings().services.terminal.enabled {
         anyhow::bail!("the terminal is switched off (services.terminal.enabled: false)");
     }
-    let agent = std::sync::Arc::new(app.agent(args.demo)?);
+    let host: Arc<dyn TerminalHost> = match daemon(app, args.local, args.demo) {
+        Some(remote) => {
+            eprintln!("connected to the running hub at {}", remote.base());
+            Arc::new(remote)
+        }
+        None => Arc::new(AgentTerminal(Arc::new(app.agent(args.demo)?))),
+    };
     let opts = TerminalOptions {
         user: shell_user(args.user),
         session: args.session,
@@ -103,20 +139,26 @@ pub(super) fn terminal(app: &App, args: TerminalArgs) -> anyhow::Result<ExitCode
             .join(&app.config().settings().services.terminal.history_file),
         color: !args.no_color,
     };
-    crate::frontends::terminal::run(std::sync::Arc::new(AgentTerminal(agent)), opts)?;
+    crate::frontends::terminal::run(host, opts)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn devices(app: &App, args: DevicesArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let registry = app.registry(args.demo)?;
-    let entities = registry.entities();
+    // The daemon's API lists entities only, so a listing through it has no areas.
+    let (areas, entities) = match daemon(app, args.local, args.demo) {
+        Some(remote) => (Vec::new(), remote.devices()?),
+        None => {
+            let registry = app.registry(args.demo)?;
+            (registry.areas(), registry.entities())
+        }
+    };
     #[derive(Serialize)]
     struct Listing<'a> {
         areas: Vec<crate::devices::Area>,
         entities: &'a [crate::devices::Entity],
     }
     let listing = Listing {
-        areas: registry.areas(),
+        areas,
         entities: &entities,
     };
     emit(json, &listing, || {

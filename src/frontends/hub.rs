@@ -20,4 +20,10 @@ pub trait Hub: Send + Sync {
     fn metrics(&self) -> String;
     /// True once every enabled service is up.
     fn ready(&self) -> bool;
+    /// All preferences of `user`, as (key, value).
+    fn prefs(&self, user: &str) -> Vec<(String, String)>;
+    /// Stores the preference `key` = `value` for `user`.
+    fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String>;
+    /// Removes the preference `key` of `user`; whether there was one.
+    fn forget(&self, user: &str, key: &str) -> Result<bool, String>;
 }

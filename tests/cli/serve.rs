@@ -30,6 +30,7 @@ struct Daemon {
     child: Child,
     notify: UnixDatagram,
     base: String,
+    port: u16,
 }
 
 impl Daemon {
@@ -57,6 +58,7 @@ impl Daemon {
             child,
             notify,
             base: format!("http://127.0.0.1:{port}"),
+            port,
         }
     }
 
@@ -201,4 +203,149 @@ fn a_voice_command_over_mosquitto_reaches_the_device_and_the_reply_comes_back() 
             "an empty retained config removes the device"
         );
     });
+}
+
+impl Daemon {
+    /// `mirai ARGS` configured to find this daemon (its port; the data dir is the hub's).
+    fn client(&self, hub: &Hub, args: &[&str]) -> std::process::Command {
+        let mut cmd = hub.cmd(args);
+        cmd.env("MIRAI_SERVICES__DASHBOARD__PORT", self.port.to_string());
+        cmd
+    }
+
+    /// `GET path` with the token, as JSON.
+    fn get(&self, hub: &Hub, path: &str) -> serde_json::Value {
+        let token = std::fs::read_to_string(hub.data().join("http_token")).unwrap();
+        let mut answer = agent()
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", token.trim()))
+            .call()
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+        serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
+    /// The texts of the daemon's recent requests.
+    fn recent_texts(&self, hub: &Hub) -> Vec<String> {
+        let status = self.get(hub, "/api/status");
+        status["recent_requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["text"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// Runs `cmd` with `input` on stdin to its end, killing it past the deadline.
+fn run_bounded(mut cmd: std::process::Command, input: &[u8]) -> std::process::Output {
+    use std::io::{Read, Write};
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let readers = std::thread::spawn(move || {
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        let _ = out.read_to_end(&mut o);
+        let _ = err.read_to_end(&mut e);
+        (o, e)
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("mirai did not finish within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (stdout, stderr) = readers.join().unwrap();
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+fn entity(listing: &serde_json::Value, id: &str) -> serde_json::Value {
+    let entities = listing
+        .as_array()
+        .or(listing["entities"].as_array())
+        .unwrap();
+    entities.iter().find(|e| e["id"] == id).cloned().unwrap()
+}
+
+#[test]
+fn ask_and_devices_go_through_a_running_daemon() {
+    let hub = Hub::scratch();
+    let daemon = Daemon::start(&hub);
+    let cmd = daemon.client(
+        &hub,
+        &["ask", "--demo", "turn on the kitchen light", "--json"],
+    );
+    let out = run_bounded(cmd, b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reply["reply"], "Turned on the kitchen light.", "{reply}");
+    assert_eq!(reply["session"], "cli");
+    assert!(stderr.contains("--demo ignored"), "{stderr}");
+    assert!(
+        daemon
+            .recent_texts(&hub)
+            .contains(&"turn on the kitchen light".to_owned())
+    );
+    let devices = daemon.get(&hub, "/api/devices");
+    assert_eq!(entity(&devices, "light.kitchen")["state"], "on");
+
+    let listed = run_bounded(daemon.client(&hub, &["devices", "--json"]), b"");
+    assert!(listed.status.success());
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(
+        entity(&listed, "light.kitchen")["state"],
+        "on",
+        "the daemon's house"
+    );
+
+    let local = daemon.client(
+        &hub,
+        &["ask", "--local", "--demo", "turn off the bedroom light"],
+    );
+    let local = run_bounded(local, b"");
+    assert!(
+        local.status.success(),
+        "{}",
+        String::from_utf8_lossy(&local.stderr)
+    );
+    let recent = daemon.recent_texts(&hub);
+    assert!(!recent.iter().any(|t| t.contains("bedroom")), "{recent:?}");
+    daemon.stop();
+}
+
+#[test]
+fn the_terminal_goes_through_a_running_daemon() {
+    let hub = Hub::scratch();
+    let daemon = Daemon::start(&hub);
+    let cmd = daemon.client(&hub, &["terminal", "--user", "ana"]);
+    let input = b"turn on the hallway light\n/remember tone brief\n/prefs\n/status\n/quit\n";
+    let out = run_bounded(cmd, input);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}\n{stderr}");
+    assert!(stderr.contains("connected to the running hub"), "{stderr}");
+    assert!(text.contains("Turned on the hallway light."), "{text}");
+    assert!(text.contains("brief"), "{text}");
+    assert!(
+        daemon
+            .recent_texts(&hub)
+            .contains(&"turn on the hallway light".to_owned())
+    );
+    assert_eq!(daemon.get(&hub, "/api/prefs/ana")["tone"], "brief");
+    daemon.stop();
 }

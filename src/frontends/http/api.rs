@@ -64,7 +64,47 @@ fn handle(
         },
         Route::Metrics => Answer::with_body(200, METRICS_CONTENT_TYPE, hub.metrics().into_bytes()),
         Route::Ask => ask(context, request),
+        Route::Prefs(user) => Answer::json(200, &prefs_json(&hub.prefs(&user))),
+        Route::Remember { user, key } => remember(context, request, &user, &key),
+        Route::Forget { user, key } => match hub.forget(&user, &key) {
+            Ok(removed) => Answer::json(200, &json!({ "removed": removed })),
+            Err(err) => Answer::error(500, &err),
+        },
     }
+}
+
+/// What a client sends to `PUT /api/prefs/{user}/{key}`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrefBody {
+    value: String,
+}
+
+/// `PUT /api/prefs/{user}/{key}`: a bounded `{"value": …}`, stored; 204 with no body.
+fn remember(context: &Context, request: &mut tiny_http::Request, user: &str, key: &str) -> Answer {
+    let declared = request.body_length();
+    let body = match body::read_limited(request.as_reader(), declared, context.max_body) {
+        Ok(body) => body,
+        Err(err @ BodyError::TooLarge { .. }) => return Answer::error(413, &err.to_string()),
+        Err(err @ BodyError::Io(_)) => return Answer::error(400, &err.to_string()),
+    };
+    let parsed: PrefBody = match serde_json::from_slice(&body) {
+        Ok(parsed) => parsed,
+        Err(err) => return Answer::error(400, &format!("bad JSON: {err}")),
+    };
+    match context.hub.remember(user, key, &parsed.value) {
+        Ok(()) => Answer::text(204, ""),
+        Err(err) => Answer::error(500, &err),
+    }
+}
+
+/// Preferences as one JSON object, `{key: value}`.
+fn prefs_json(prefs: &[(String, String)]) -> Value {
+    let map: serde_json::Map<String, Value> = prefs
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    Value::Object(map)
 }
 
 /// `POST /api/ask`: a bounded body, a place among the asks in flight, then the hub.

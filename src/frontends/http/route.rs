@@ -1,5 +1,6 @@
 //! Which path goes where: a pure function from method and path to a [`Route`], a 404 or a 405
-//! naming the methods the path does take.
+//! naming the methods the path does take. Path segments that carry names (a session, a user,
+//! a preference's key) are percent-decoded here.
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,22 @@ pub(crate) enum Route {
     Devices,
     /// `GET /api/sessions/{id}`.
     Session(String),
+    /// `GET /api/prefs/{user}`.
+    Prefs(String),
+    /// `PUT /api/prefs/{user}/{key}`.
+    Remember {
+        /// Whose preference.
+        user: String,
+        /// Its name.
+        key: String,
+    },
+    /// `DELETE /api/prefs/{user}/{key}`.
+    Forget {
+        /// Whose preference.
+        user: String,
+        /// Its name.
+        key: String,
+    },
     /// `GET /metrics`.
     Metrics,
     /// `GET /healthz`.
@@ -39,7 +56,13 @@ impl Route {
     pub(crate) fn needs_token(&self) -> bool {
         matches!(
             self,
-            Route::Ask | Route::Devices | Route::Session(_) | Route::Metrics
+            Route::Ask
+                | Route::Devices
+                | Route::Session(_)
+                | Route::Metrics
+                | Route::Prefs(_)
+                | Route::Remember { .. }
+                | Route::Forget { .. }
         )
     }
 }
@@ -51,18 +74,35 @@ pub(crate) fn path_of(url: &str) -> &str {
 
 /// Where `method` on `path` goes.
 pub(crate) fn resolve(method: &str, path: &str) -> Resolved {
-    let Some((route, allowed)) = route_of(path) else {
+    if let Some((route, allowed)) = fixed_route(path) {
+        return if method == allowed {
+            Resolved::Found(route)
+        } else {
+            Resolved::WrongMethod(allowed)
+        };
+    }
+    let Some(names) = path.strip_prefix("/api/").and_then(named) else {
         return Resolved::NotFound;
     };
-    if method == allowed {
-        Resolved::Found(route)
-    } else {
-        Resolved::WrongMethod(allowed)
+    match (names.as_slice(), method) {
+        ([kind, id], "GET") if kind == "sessions" => Resolved::Found(Route::Session(id.clone())),
+        ([kind, user], "GET") if kind == "prefs" => Resolved::Found(Route::Prefs(user.clone())),
+        ([kind, _], _) if kind == "sessions" || kind == "prefs" => Resolved::WrongMethod("GET"),
+        ([kind, user, key], "PUT") if kind == "prefs" => Resolved::Found(Route::Remember {
+            user: user.clone(),
+            key: key.clone(),
+        }),
+        ([kind, user, key], "DELETE") if kind == "prefs" => Resolved::Found(Route::Forget {
+            user: user.clone(),
+            key: key.clone(),
+        }),
+        ([kind, _, _], _) if kind == "prefs" => Resolved::WrongMethod("PUT, DELETE"),
+        _ => Resolved::NotFound,
     }
 }
 
-/// The route at `path` and the one method it takes.
-fn route_of(path: &str) -> Option<(Route, &'static str)> {
+/// The route at a path without names in it, and the one method it takes.
+fn fixed_route(path: &str) -> Option<(Route, &'static str)> {
     let found = match path {
         "/" => (Route::Page, "GET"),
         "/api/status" => (Route::Status, "GET"),
@@ -71,15 +111,34 @@ fn route_of(path: &str) -> Option<(Route, &'static str)> {
         "/metrics" => (Route::Metrics, "GET"),
         "/healthz" => (Route::Health, "GET"),
         "/readyz" => (Route::Ready, "GET"),
-        _ => {
-            let id = path.strip_prefix("/api/sessions/")?;
-            if id.is_empty() || id.contains('/') {
-                return None;
-            }
-            (Route::Session(id.to_owned()), "GET")
-        }
+        _ => return None,
     };
     Some(found)
+}
+
+/// The decoded segments of `rest`; `None` when one is empty or does not decode to UTF-8.
+fn named(rest: &str) -> Option<Vec<String>> {
+    rest.split('/')
+        .map(|segment| decode(segment).filter(|s| !s.is_empty()))
+        .collect()
+}
+
+/// `segment` with its `%XX` escapes decoded; `None` for a broken escape or bad UTF-8.
+fn decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -112,6 +171,41 @@ mod tests {
             "",
         ] {
             assert_eq!(resolve("GET", path), Resolved::NotFound, "{path}");
+        }
+    }
+
+    #[test]
+    fn preferences_route_by_method_with_decoded_names() {
+        assert_eq!(
+            resolve("GET", "/api/prefs/ana"),
+            Resolved::Found(Route::Prefs("ana".into()))
+        );
+        let key = |user: &str, key: &str| (user.to_owned(), key.to_owned());
+        match resolve("PUT", "/api/prefs/ana/coffee%20strength") {
+            Resolved::Found(Route::Remember { user, key: k }) => {
+                assert_eq!((user, k), key("ana", "coffee strength"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            resolve("DELETE", "/api/prefs/%D0%B0/k"),
+            Resolved::Found(Route::Forget { user, .. }) if user == "а"
+        ));
+        assert_eq!(
+            resolve("POST", "/api/prefs/ana/k"),
+            Resolved::WrongMethod("PUT, DELETE")
+        );
+        assert_eq!(
+            resolve("PUT", "/api/prefs/ana"),
+            Resolved::WrongMethod("GET")
+        );
+        for path in [
+            "/api/prefs/",
+            "/api/prefs/ana/",
+            "/api/prefs/a/b/c",
+            "/api/prefs/a/%zz",
+        ] {
+            assert_eq!(resolve("PUT", path), Resolved::NotFound, "{path}");
         }
     }
 
