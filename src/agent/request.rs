@@ -6,7 +6,7 @@ use crate::devices::ServiceCall;
 use crate::llm::wire::Usage;
 
 /// Where a request came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// `mirai ask`.

@@ -102,7 +102,8 @@ impl Remote {
     /// Asks the daemon (`POST /api/ask`).
     pub(crate) fn ask(&self, request: &Request) -> Result<Reply, RemoteError> {
         let body = json!({"text": request.text, "user": request.user,
-            "session_id": request.session, "site_id": request.site, "lang": request.lang});
+            "session_id": request.session, "site_id": request.site, "lang": request.lang,
+            "source": request.source});
         let answer = self.call("POST", "/api/ask", Some(body))?;
         Reply::from_json(answer).map_err(|e| RemoteError::BadAnswer(e.to_string()))
     }

@@ -232,7 +232,13 @@ impl Daemon {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| r["text"].as_str().unwrap().to_owned())
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["source"].as_str().unwrap(),
+                    r["text"].as_str().unwrap()
+                )
+            })
             .collect()
     }
 }
@@ -254,16 +260,19 @@ fn run_bounded(mut cmd: std::process::Command, input: &[u8]) -> std::process::Ou
         let _ = err.read_to_end(&mut e);
         (o, e)
     });
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
+    // Wait for the exit on a thread, so the deadline is a timeout on a channel, not a poll.
+    let pid = child.id();
+    let (done, exited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    let status = match exited.recv_timeout(DEADLINE) {
+        Ok(status) => status.unwrap(),
+        Err(_) => {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
             panic!("mirai did not finish within {DEADLINE:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
     };
     let (stdout, stderr) = readers.join().unwrap();
     std::process::Output {
@@ -299,7 +308,7 @@ fn ask_and_devices_go_through_a_running_daemon() {
     assert!(
         daemon
             .recent_texts(&hub)
-            .contains(&"turn on the kitchen light".to_owned())
+            .contains(&"cli turn on the kitchen light".to_owned())
     );
     let devices = daemon.get(&hub, "/api/devices");
     assert_eq!(entity(&devices, "light.kitchen")["state"], "on");
@@ -344,7 +353,7 @@ fn the_terminal_goes_through_a_running_daemon() {
     assert!(
         daemon
             .recent_texts(&hub)
-            .contains(&"turn on the hallway light".to_owned())
+            .contains(&"terminal turn on the hallway light".to_owned())
     );
     assert_eq!(daemon.get(&hub, "/api/prefs/ana")["tone"], "brief");
     daemon.stop();

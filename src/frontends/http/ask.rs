@@ -24,6 +24,9 @@ struct AskBody {
     user: Option<String>,
     site_id: Option<String>,
     lang: Option<String>,
+    /// The front end behind the call: `cli` or `terminal` when `mirai ask` or `mirai terminal`
+    /// relay through the daemon; `http` otherwise.
+    source: Option<Source>,
 }
 
 /// Why an ask's body is not a request.
@@ -55,9 +58,13 @@ pub(crate) fn parse(body: &[u8]) -> Result<Request, AskError> {
     }
     let user = ask.user.filter(|u| !u.trim().is_empty());
     let session = ask.session_id.filter(|s| !s.trim().is_empty());
+    let source = match ask.source {
+        Some(s @ (Source::Cli | Source::Terminal)) => s,
+        _ => Source::Http,
+    };
     let mut request = Request::new(
         text,
-        Source::Http,
+        source,
         user.as_deref().unwrap_or(DEFAULT_USER),
         &session.unwrap_or_else(new_session_id),
     );
