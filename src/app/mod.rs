@@ -5,6 +5,7 @@
 //! keeps them fast.
 //!
 //! - `hub`: the agent behind the daemon's front ends, with its counters.
+//! - `metrics`: the `/metrics` registry: request counters, and the rest read at each scrape.
 //! - `serve`: the daemon: signals, systemd, shutdown.
 //! - `services`: the daemon's services, started and stopped in order.
 //! - `ledger`: the model budget's ledger in the memory database.
@@ -12,6 +13,7 @@
 
 mod hub;
 mod ledger;
+mod metrics;
 mod serve;
 mod services;
 mod terminal;
