@@ -90,11 +90,30 @@ fn components(topics: &Topics, hub_id: &str, node: &str) -> Value {
         component["payload_not_available"] = json!(OFFLINE);
         component
     };
+    let mut all = conversation(topics, node, availability);
+    let activity = json!({
+        "platform": "event",
+        "name": "Activity",
+        "unique_id": format!("{node}_activity"),
+        "state_topic": event_topic(hub_id),
+        "event_types": ["action", "blocked"],
+        "icon": "mdi:home-lightning-bolt",
+    });
+    let reports = figures(&state_topic(hub_id), node).into_iter();
+    let map = all.as_object_mut().expect("an object literal");
+    for (key, component) in reports.chain([("activity", activity)]) {
+        map.insert(key.to_owned(), availability(component));
+    }
+    all
+}
+
+/// Asking, the last reply, and whether the hub is connected.
+fn conversation(topics: &Topics, node: &str, availability: impl Fn(Value) -> Value) -> Value {
     // Errors come back as `{id, error}`: show them rather than a template warning.
     let reply = format!(
         "{{{{ (value_json.text if value_json.text is defined else value_json.error)[:{STATE_CHARS}] }}}}"
     );
-    let mut all = json!({
+    json!({
         "ask": availability(json!({
             "platform": "text",
             "name": "Ask",
@@ -123,21 +142,7 @@ fn components(topics: &Topics, hub_id: &str, node: &str) -> Value {
             "payload_off": OFFLINE,
             "device_class": "connectivity",
         },
-    });
-    let figures = figures(&state_topic(hub_id), node);
-    let activity = json!({
-        "platform": "event",
-        "name": "Activity",
-        "unique_id": format!("{node}_activity"),
-        "state_topic": event_topic(hub_id),
-        "event_types": ["action", "blocked"],
-        "icon": "mdi:home-lightning-bolt",
-    });
-    let map = all.as_object_mut().expect("an object literal");
-    for (key, component) in figures.into_iter().chain([("activity", activity)]) {
-        map.insert(key.to_owned(), availability(component));
-    }
-    all
+    })
 }
 
 /// The model's figures, each read by a template from the `state` payload.
@@ -333,25 +338,19 @@ mod tests {
         let (_, payload) = config_payload("kitchen", "ha");
         let c = &payload["components"];
         for key in ["tokens_today", "cost_today", "latency_p95", "model_breaker"] {
-            assert_eq!(c[key]["platform"], "sensor", "{key}");
-            assert_eq!(c[key]["state_topic"], "mirai/kitchen/state", "{key}");
+            let (topic, platform) = (&c[key]["state_topic"], &c[key]["platform"]);
             assert_eq!(
-                c[key]["availability_topic"], "mirai/kitchen/status",
-                "{key}"
+                (topic, platform),
+                (&json!("mirai/kitchen/state"), &json!("sensor"))
             );
         }
-        assert_eq!(
-            c["tokens_today"]["value_template"],
-            "{{ value_json.tokens_today }}"
-        );
+        let tokens = &c["tokens_today"]["value_template"];
+        assert_eq!(tokens, "{{ value_json.tokens_today }}");
         assert_eq!(c["cost_today"]["unit_of_measurement"], "USD");
         assert_eq!(c["cost_today"]["device_class"], "monetary");
         assert_eq!(c["latency_p95"]["unit_of_measurement"], "ms");
-        assert_eq!(
-            c["latency_p95"]["value_template"],
-            "{{ value_json.latency_p95_ms }}"
-        );
-        assert!(c["model_breaker"].get("unit_of_measurement").is_none());
+        let latency = &c["latency_p95"]["value_template"];
+        assert_eq!(latency, "{{ value_json.latency_p95_ms }}");
         let reachable = &c["model_reachable"];
         assert_eq!(reachable["platform"], "binary_sensor");
         assert_eq!(reachable["device_class"], "connectivity");
@@ -364,12 +363,8 @@ mod tests {
 
     #[test]
     fn state_payload_takes_the_figures_from_the_status() {
-        let status = json!({
-            "today": {"tokens": 1234, "cost_usd": 0.05},
-            "latency_p95_ms": 180,
-            "model": {"reachable": true, "breaker": "closed"},
-            "recent_requests": [],
-        });
+        let status = json!({"today": {"tokens": 1234, "cost_usd": 0.05}, "latency_p95_ms": 180,
+                            "model": {"reachable": true, "breaker": "closed"}, "uptime_secs": 9});
         let want = json!({"tokens_today": 1234, "cost_today": 0.05, "latency_p95_ms": 180,
                           "breaker": "closed", "model_reachable": true});
         assert_eq!(state_payload(&status), want);
@@ -394,10 +389,8 @@ mod tests {
             detail: "on".into(),
         });
         let event = event_payload(&reply).unwrap();
-        assert_eq!(
-            (&event["event_type"], &event["actions"]),
-            (&json!("action"), &json!(1))
-        );
+        assert_eq!(event["event_type"], "action");
+        assert_eq!(event["actions"], 1);
         reply.blocked = Some("weapons".into());
         let event = event_payload(&reply).unwrap();
         assert_eq!(event["event_type"], "blocked");
