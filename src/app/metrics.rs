@@ -103,7 +103,8 @@ struct Live {
 
 impl Collector for Live {
     fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
-        self.encode_llm(&mut enc)?;
+        self.encode_attempts(&mut enc)?;
+        self.encode_model(&mut enc)?;
         if let Some(state) = self.mqtt.get() {
             encode_mqtt(&mut enc, state)?;
         }
@@ -133,8 +134,8 @@ impl Collector for Live {
 }
 
 impl Live {
-    /// Attempts, retries, breakers, and today's tokens and cost.
-    fn encode_llm(&self, enc: &mut DescriptorEncoder) -> fmt::Result {
+    /// Model attempts and retries per endpoint.
+    fn encode_attempts(&self, enc: &mut DescriptorEncoder) -> fmt::Result {
         let counts = self.llm.metrics().snapshot();
         let help = "Model attempts, by endpoint and outcome";
         let mut family =
@@ -152,6 +153,11 @@ impl Live {
             let labels = [("endpoint", endpoint.as_str())];
             ConstCounter::new(c.retries()).encode(family.encode_family(&labels)?)?;
         }
+        Ok(())
+    }
+
+    /// Breakers, and today's tokens and cost.
+    fn encode_model(&self, enc: &mut DescriptorEncoder) -> fmt::Result {
         let help = "Whether a model endpoint's circuit breaker is open (1) or half-open (0.5)";
         let mut family =
             enc.encode_descriptor("mirai_llm_breaker_open", help, None, MetricType::Gauge)?;
