@@ -19,7 +19,7 @@
 //! - `hermes`: Rhasspy's Hermes payloads, pure, and the once-per-session guard.
 //! - `answer`: the hub on the blocking pool, a bounded number at a time; answers out.
 //! - `discovery`: Home Assistant's device discovery payload, pure, and [`unregister`].
-//! - `connection`: the event loop: connect, subscribe, back off, route, leave.
+//! - `connection`: the event loop: connect, subscribe, back off, route, report, leave.
 //! - `state`: [`MqttState`], the counters the status page reads.
 
 mod answer;
