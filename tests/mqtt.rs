@@ -1,7 +1,7 @@
 //! The MQTT front end against a real Mosquitto on 127.0.0.1: round trips on the plain and
 //! Hermes topics, the retained status and the will, bad payloads, a broker restart, and two
-//! hubs sharing one broker; Home Assistant discovery. Every wait is for a message, bounded by
-//! `WAIT`.
+//! hubs sharing one broker; Home Assistant discovery, and the state and events its entities
+//! read. Every wait is for a message, bounded by `WAIT`.
 
 mod support {
     pub mod mosquitto;
@@ -9,7 +9,7 @@ mod support {
 
 use std::sync::{Arc, Condvar, Mutex};
 
-use mirai::agent::{Reply, Request, Source};
+use mirai::agent::{ActionReport, Reply, Request, Source};
 use mirai::devices::Entity;
 use mirai::frontends::hub::Hub;
 use mirai::frontends::mqtt::{self, Ended, MqttError, MqttSettings, MqttState};
@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// A hub that answers "echo: <text>", records every request, and can be held to answer.
+/// "act: …" turns the hall light on; its status counts 100 tokens a request.
 #[derive(Default)]
 struct EchoHub {
     requests: Mutex<Vec<Request>>,
@@ -43,9 +44,17 @@ impl Hub for EchoHub {
         self.requests.lock().unwrap().push(request.clone());
         let held = self.held.lock().unwrap();
         drop(self.release.wait_while(held, |h| *h).unwrap());
+        let actions = (request.text.starts_with("act:").then(|| ActionReport {
+            call: serde_json::from_value(json!({"entity_id": "light.hall", "service": "turn_on"}))
+                .unwrap(),
+            outcome: "done".to_owned(),
+            detail: "on".to_owned(),
+        }))
+        .into_iter()
+        .collect();
         Reply {
             text: format!("echo: {}", request.text),
-            actions: Vec::new(),
+            actions,
             blocked: None,
             pending_confirmation: Vec::new(),
             usage: Default::default(),
@@ -54,7 +63,9 @@ impl Hub for EchoHub {
         }
     }
     fn status(&self) -> Value {
-        json!({})
+        let tokens = 100 * self.requests.lock().unwrap().len();
+        json!({"today": {"tokens": tokens, "cost_usd": 0.25}, "latency_p95_ms": 42,
+               "model": {"reachable": true, "breaker": "closed"}})
     }
     fn devices(&self) -> Vec<Entity> {
         Vec::new()
@@ -388,11 +399,24 @@ async fn home_assistant_discovery_on_connect_and_when_home_assistant_restarts() 
     let components = config["components"].as_object().unwrap();
     let mut platforms: Vec<_> = components.values().map(|c| c["platform"].clone()).collect();
     platforms.sort_by_key(|p| p.to_string());
-    assert_eq!(
-        platforms,
-        [json!("binary_sensor"), json!("sensor"), json!("text")]
-    );
+    let want = [
+        "binary_sensor",
+        "binary_sensor",
+        "event",
+        "sensor",
+        "sensor",
+        "sensor",
+    ];
+    let want: Vec<_> = want.iter().chain(&["sensor", "sensor", "text"]).collect();
+    assert_eq!(platforms, want.iter().map(|p| json!(p)).collect::<Vec<_>>());
+    let ids: std::collections::HashSet<_> = components
+        .values()
+        .map(|c| c["unique_id"].clone())
+        .collect();
+    assert_eq!(ids.len(), components.len(), "unique ids are unique");
     assert_eq!(components["ask"]["command_topic"], "mirai/h1/ask");
+    assert_eq!(components["cost_today"]["state_topic"], "mirai/h1/state");
+    assert_eq!(components["activity"]["state_topic"], "mirai/h1/event");
 
     // Home Assistant's birth message after a restart asks for the config again.
     probe.publish("homeassistant/status", "online").await;
@@ -402,6 +426,34 @@ async fn home_assistant_discovery_on_connect_and_when_home_assistant_restarts() 
     // A late subscriber (Home Assistant starting later) gets it retained.
     let mut late = Probe::connect(&broker, "late-ha", &[HA_CONFIG]).await;
     assert_eq!(late.json_on(HA_CONFIG).await, config);
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_after_each_answer_and_an_event_for_actions() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "ha", &["mirai/h1/#"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    // Sent on connect, before any request.
+    let state = probe.json_on("mirai/h1/state").await;
+    assert_eq!(state["tokens_today"], 0);
+
+    probe.publish("mirai/h1/ask", "act: hall light on").await;
+    let event = probe.json_on("mirai/h1/event").await;
+    assert_eq!(
+        (&event["event_type"], &event["actions"]),
+        (&json!("action"), &json!(1))
+    );
+    let want = json!({"tokens_today": 100, "cost_today": 0.25, "latency_p95_ms": 42,
+                      "breaker": "closed", "model_reachable": true});
+    assert_eq!(probe.json_on("mirai/h1/state").await, want);
+    probe.json_on("mirai/h1/reply").await;
+
+    // No event for a plain answer; the state moves on and is kept for late readers.
+    probe.publish("mirai/h1/ask", "what time is it").await;
+    probe.json_on("mirai/h1/reply").await;
+    let mut late = Probe::connect(&broker, "late-ha", &["mirai/h1/state"]).await;
+    assert_eq!(late.json_on("mirai/h1/state").await["tokens_today"], 200);
     assert_eq!(daemon.shutdown().await, Ended::Clean);
 }
 

@@ -2,16 +2,17 @@
 //! recent requests the status page and `/metrics` show.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::metrics::Metrics;
 use crate::agent::{Agent, Reply, Request};
 use crate::devices::Entity;
 use crate::frontends::hub::Hub;
+use crate::frontends::mqtt::MqttState;
 use crate::llm::breaker::BreakerState;
 
 /// Recent requests kept for the status page.
@@ -20,8 +21,8 @@ const RECENT: usize = 20;
 const RECENT_TEXT_CHARS: usize = 60;
 /// Messages of a session shown by the API.
 const SESSION_MESSAGES: usize = 200;
-/// Upper bounds of the reply-latency histogram, in seconds.
-const LATENCY_BUCKETS: [f64; 8] = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10.0, 60.0];
+/// Latest reply times the p95 is taken over: enough for a stable figure, little to sort.
+const LATENCY_WINDOW: usize = 200;
 
 /// A function that tells a service's state in a word or two ("connected", "listening on …").
 pub type ServiceState = Arc<dyn Fn() -> String + Send + Sync>;
@@ -45,23 +46,25 @@ pub struct AgentHub {
     started: Instant,
     ready: AtomicBool,
     recent: Mutex<VecDeque<Recent>>,
-    counts: Mutex<std::collections::BTreeMap<(String, String), u64>>,
-    latency: [AtomicU64; LATENCY_BUCKETS.len() + 1],
-    latency_sum_us: AtomicU64,
+    latencies: Mutex<VecDeque<Duration>>,
+    metrics: Metrics,
     services: Mutex<Vec<(String, ServiceState)>>,
 }
 
 impl AgentHub {
     /// A hub over `agent`; not ready until [`AgentHub::set_ready`].
     pub fn new(agent: Arc<Agent>) -> Self {
+        let started = Instant::now();
+        let database = (agent.memory().lock().unwrap_or_else(|p| p.into_inner()))
+            .path()
+            .to_owned();
         AgentHub {
+            metrics: Metrics::new(agent.llm().clone(), database, started),
             agent,
-            started: Instant::now(),
+            started,
             ready: AtomicBool::new(false),
             recent: Mutex::new(VecDeque::with_capacity(RECENT)),
-            counts: Mutex::new(Default::default()),
-            latency: Default::default(),
-            latency_sum_us: AtomicU64::new(0),
+            latencies: Mutex::new(VecDeque::with_capacity(LATENCY_WINDOW)),
             services: Mutex::new(Vec::new()),
         }
     }
@@ -79,25 +82,23 @@ impl AgentHub {
             .push((name.to_owned(), state));
     }
 
-    fn note(&self, request: &Request, reply: &Reply, took: std::time::Duration) {
+    /// Shows the MQTT front end's counters in the metrics.
+    pub(crate) fn set_mqtt(&self, state: Arc<MqttState>) {
+        self.metrics.set_mqtt(state);
+    }
+
+    fn note(&self, request: &Request, reply: &Reply, took: Duration) {
         let source = serde_json::to_value(request.source)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        *self
-            .counts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry((source.clone(), reply.via.clone()))
-            .or_default() += 1;
-        let secs = took.as_secs_f64();
-        let bucket = LATENCY_BUCKETS
-            .iter()
-            .position(|b| secs <= *b)
-            .unwrap_or(LATENCY_BUCKETS.len());
-        self.latency[bucket].fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_us
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        self.metrics.record(&source, &reply.via, took);
+        let mut latencies = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
+        if latencies.len() == LATENCY_WINDOW {
+            latencies.pop_front();
+        }
+        latencies.push_back(took);
+        drop(latencies);
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         if recent.len() == RECENT {
             recent.pop_front();
@@ -123,6 +124,20 @@ impl AgentHub {
             .memory()
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The 95th percentile of the latest reply times, in milliseconds; `None` before the first.
+    fn latency_p95_ms(&self) -> Option<u64> {
+        let mut sorted: Vec<Duration> = (self.latencies.lock())
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect();
+        sorted.sort_unstable();
+        // Nearest rank: the smallest time at or above 95% of the samples.
+        let rank = (sorted.len() * 95).div_ceil(100);
+        let p95 = sorted.get(rank.checked_sub(1)?)?;
+        Some(p95.as_millis() as u64)
     }
 
     /// Whether the model can be used: a key (or a local server) and no open breaker.
@@ -192,6 +207,7 @@ impl Hub for AgentHub {
             "model": {"reachable": self.model_reachable(), "breaker": self.breaker_summary()},
             "mqtt": {"connected": mqtt_connected},
             "today": {"tokens": today.as_ref().map(|t| t.tokens), "cost_usd": today.as_ref().map(|t| t.cost_usd)},
+            "latency_p95_ms": self.latency_p95_ms(),
             "recent_requests": recent,
         })
     }
@@ -221,62 +237,7 @@ impl Hub for AgentHub {
     }
 
     fn metrics(&self) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP mirai_requests_total Requests answered, by front end and path.\n# TYPE mirai_requests_total counter\n");
-        for ((source, via), n) in self.counts.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(
-                out,
-                "mirai_requests_total{{source=\"{source}\",via=\"{via}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP mirai_reply_seconds Time to answer a request.\n# TYPE mirai_reply_seconds histogram\n");
-        let mut cumulative = 0;
-        for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-            cumulative += self.latency[i].load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "mirai_reply_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
-            );
-        }
-        cumulative += self.latency[LATENCY_BUCKETS.len()].load(Ordering::Relaxed);
-        let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            out,
-            "mirai_reply_seconds_bucket{{le=\"+Inf\"}} {cumulative}\nmirai_reply_seconds_sum {sum}\nmirai_reply_seconds_count {cumulative}"
-        );
-        out.push_str("# HELP mirai_llm_breaker_open Whether a model endpoint's circuit breaker is open (1) or half-open (0.5).\n# TYPE mirai_llm_breaker_open gauge\n");
-        for (name, state) in self.agent.llm().breakers() {
-            let v = match state {
-                BreakerState::Closed { .. } => 0.0,
-                BreakerState::HalfOpen { .. } => 0.5,
-                BreakerState::Open { .. } => 1.0,
-            };
-            let _ = writeln!(out, "mirai_llm_breaker_open{{endpoint=\"{name}\"}} {v}");
-        }
-        if let Ok(today) = self.agent.llm().usage_today() {
-            let _ = writeln!(
-                out,
-                "# HELP mirai_llm_tokens_today Model tokens used today (UTC).\n# TYPE mirai_llm_tokens_today gauge\nmirai_llm_tokens_today {}",
-                today.tokens
-            );
-            let _ = writeln!(
-                out,
-                "# HELP mirai_llm_cost_usd_today Estimated model cost today (UTC).\n# TYPE mirai_llm_cost_usd_today gauge\nmirai_llm_cost_usd_today {}",
-                today.cost_usd
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP mirai_uptime_seconds Seconds since the daemon started.\n# TYPE mirai_uptime_seconds gauge\nmirai_uptime_seconds {}",
-            self.started.elapsed().as_secs()
-        );
-        if let Some(rss) = resident_bytes() {
-            let _ = writeln!(
-                out,
-                "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}"
-            );
-        }
-        out
+        self.metrics.encode()
     }
 
     fn ready(&self) -> bool {
@@ -302,13 +263,4 @@ impl Hub for AgentHub {
             .delete_preference(user, key)
             .map_err(|e| e.to_string())
     }
-}
-
-/// Resident memory of this process, from `/proc/self/statm`.
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    Some(pages * page.max(0) as u64)
 }

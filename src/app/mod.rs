@@ -5,6 +5,7 @@
 //! keeps them fast.
 //!
 //! - `hub`: the agent behind the daemon's front ends, with its counters.
+//! - `metrics`: the `/metrics` registry: request counters, and the rest read at each scrape.
 //! - `serve`: the daemon: signals, systemd, shutdown.
 //! - `services`: the daemon's services, started and stopped in order.
 //! - `ledger`: the model budget's ledger in the memory database.
@@ -14,6 +15,7 @@
 
 mod hub;
 mod ledger;
+mod metrics;
 mod remote;
 mod serve;
 mod services;

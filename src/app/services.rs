@@ -102,6 +102,7 @@ fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
     let cfg = &app.config().settings().mqtt;
     let settings = mqtt_settings(app)?;
     let state = Arc::new(MqttState::default());
+    hub.set_mqtt(state.clone());
     let seen = state.clone();
     hub.add_service(
         "mqtt",

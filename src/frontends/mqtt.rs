@@ -4,7 +4,9 @@
 //!
 //! Topics of hub `H`: `mirai/H/ask` (in: text or JSON `{id, text, session_id, user, site_id,
 //! lang, reply_to}`), `mirai/H/reply` (out: `{id, text, actions, session_id, site_id}` or
-//! `{id, error}`), `mirai/H/status` (retained `online`/`offline`, also the last will). QoS 1,
+//! `{id, error}`), `mirai/H/status` (retained `online`/`offline`, also the last will),
+//! `mirai/H/state` (retained figures: tokens and cost today, latency p95, breaker, model
+//! reachable) and `mirai/H/event` (`{event_type: action|blocked, …}`). QoS 1,
 //! persistent session. Plain TCP only: no TLS yet. Unless turned off, Home Assistant learns of
 //! the hub through one retained device discovery message, sent on every connect and again
 //! whenever Home Assistant says `online` on `<prefix>/status`.
@@ -17,7 +19,7 @@
 //! - `hermes`: Rhasspy's Hermes payloads, pure, and the once-per-session guard.
 //! - `answer`: the hub on the blocking pool, a bounded number at a time; answers out.
 //! - `discovery`: Home Assistant's device discovery payload, pure, and [`unregister`].
-//! - `connection`: the event loop: connect, subscribe, back off, route, leave.
+//! - `connection`: the event loop: connect, subscribe, back off, route, report, leave.
 //! - `state`: [`MqttState`], the counters the status page reads.
 
 mod answer;
@@ -112,12 +114,18 @@ pub async fn run(
     network.set_tcp_nodelay(true);
     events.set_network_options(network);
     let pair = (client, events);
-    let answerer = answer::Answerer::new(hub, pair.0.clone(), state.clone());
+    let reporter = Arc::new(connection::Reporter::new(
+        hub,
+        pair.0.clone(),
+        &settings.hub_id,
+    ));
+    let answerer = answer::Answerer::new(reporter.clone(), pair.0.clone(), state.clone());
     tracing::info!(host = %settings.host, port = settings.port, hub_id = %settings.hub_id,
                    hermes = settings.hermes, discovery = ?settings.discovery_prefix,
                    "MQTT front end starting");
     connection::Connection::new(pair, topics, state, answerer)
         .with_discovery(discovery)
+        .with_reporter(reporter)
         .drive(shutdown)
         .await
 }

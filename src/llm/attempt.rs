@@ -2,6 +2,10 @@
 //!
 //! This is the loop the pure parts plug into: the breaker says whether to try, the transport
 //! tries, the retry policy says whether and how long to wait, and the injected sleeper waits.
+//! [`LlmMetrics`] counts the attempts and retries as they happen.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use super::breaker::Breakers;
 use super::retry::{Decision, GiveUpReason, Outcome, RetryPolicy, idempotency_key};
@@ -9,6 +13,75 @@ use super::transport::{Endpoint, Failure, Reply};
 use super::wire::{excerpt, parse_api_error};
 use super::{Environment, LlmError};
 use std::time::Duration;
+
+/// The `outcome` label of an attempt, by what became of it.
+const OUTCOMES: [&str; 6] = [
+    "ok",
+    "connect",
+    "timeout",
+    "broken",
+    "http_error",
+    "bad_reply",
+];
+
+/// Attempts (by outcome) and retries per endpoint label, for the daemon's metrics. A map
+/// under a lock rather than atomics: the labels are only known at run time, and one short
+/// lock per attempt is nothing beside the HTTP call it counts.
+#[derive(Debug, Default)]
+pub struct LlmMetrics {
+    counts: Mutex<BTreeMap<String, EndpointCounts>>,
+}
+
+/// One endpoint's counts since start.
+#[derive(Debug, Default, Clone)]
+pub struct EndpointCounts {
+    attempts: [u64; OUTCOMES.len()],
+    retries: u64,
+}
+
+impl EndpointCounts {
+    /// Attempts by outcome label; every label, including those still at zero.
+    pub fn attempts(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        OUTCOMES.iter().copied().zip(self.attempts.iter().copied())
+    }
+
+    /// Attempts that were followed by another one.
+    pub fn retries(&self) -> u64 {
+        self.retries
+    }
+}
+
+impl LlmMetrics {
+    /// Each endpoint label seen so far and its counts.
+    pub fn snapshot(&self) -> Vec<(String, EndpointCounts)> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    fn update(&self, label: &str, change: impl FnOnce(&mut EndpointCounts)) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = counts.get_mut(label) {
+            return change(c);
+        }
+        change(counts.entry(label.to_owned()).or_default());
+    }
+
+    fn attempt(&self, label: &str, outcome: &Outcome) {
+        let i = match outcome {
+            Outcome::Ok => 0,
+            Outcome::Connect(_) => 1,
+            Outcome::Timeout => 2,
+            Outcome::BodyBroken(_) => 3,
+            Outcome::Status { status, .. } if !(200..300).contains(status) => 4,
+            Outcome::Status { .. } => 5,
+        };
+        self.update(label, |c| c.attempts[i] += 1);
+    }
+
+    fn retry(&self, label: &str) {
+        self.update(label, |c| c.retries += 1);
+    }
+}
 
 /// How one attempt failed: what the retry policy judges, and the error if it gives up.
 /// Boxed: it travels up through every attempt closure's `Result`.
@@ -125,6 +198,7 @@ pub(crate) fn run<T>(
     env: &Environment,
     policy: &RetryPolicy,
     breakers: &Breakers,
+    metrics: &LlmMetrics,
     endpoint: &Endpoint,
     path: &str,
     mut attempt: impl FnMut(&str) -> Result<T, Failed>,
@@ -142,11 +216,13 @@ pub(crate) fn run<T>(
         }
         let failed = match attempt(&key) {
             Ok(value) => {
+                metrics.attempt(&label, &Outcome::Ok);
                 breakers.on_success(&label, env.now_ms());
                 return Ok((value, n + 1));
             }
             Err(failed) => *failed.0,
         };
+        metrics.attempt(&label, &failed.outcome);
         if server_trouble(&failed.outcome) {
             breakers.on_failure(&label, env.now_ms());
         } else {
@@ -164,6 +240,7 @@ pub(crate) fn run<T>(
                     cause = %failed.error,
                     "model call failed; retrying"
                 );
+                metrics.retry(&label);
                 env.sleep(wait);
             }
             Decision::GiveUp(reason) => return Err(give_up(failed.error, reason)),
@@ -183,5 +260,44 @@ fn give_up(error: LlmError, reason: GiveUpReason) -> LlmError {
             }
         }
         (error, _) => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempts_are_counted_by_endpoint_and_outcome() {
+        let m = LlmMetrics::default();
+        let status = |status| Outcome::Status {
+            status,
+            error_code: None,
+            retry_after: None,
+            should_retry: None,
+        };
+        m.attempt("cloud /chat/completions", &Outcome::Timeout);
+        m.retry("cloud /chat/completions");
+        m.attempt("cloud /chat/completions", &status(503));
+        m.attempt("cloud /chat/completions", &Outcome::Ok);
+        m.attempt("local /chat/completions", &status(200));
+        let snap = m.snapshot();
+        assert_eq!(snap.len(), 2);
+        let (label, cloud) = &snap[0];
+        assert_eq!(label, "cloud /chat/completions");
+        let counts: Vec<_> = cloud.attempts().collect();
+        assert_eq!(
+            counts,
+            [
+                ("ok", 1),
+                ("connect", 0),
+                ("timeout", 1),
+                ("broken", 0),
+                ("http_error", 1),
+                ("bad_reply", 0)
+            ]
+        );
+        assert_eq!(cloud.retries(), 1);
+        assert_eq!(snap[1].1.attempts().last(), Some(("bad_reply", 1)));
     }
 }

@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use crate::config::Role;
+pub use attempt::{EndpointCounts, LlmMetrics};
 pub use error::LlmError;
 pub use route::{Answer, Llm};
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::attempt::{self, Failed};
+use super::attempt::{self, Failed, LlmMetrics};
 use super::breaker::{BreakerSettings, BreakerState, Breakers};
 use super::budget::{Budget, BudgetSettings, DayTotals, Ledger, Price, utc_day};
 use super::retry::RetryPolicy;
@@ -64,6 +64,7 @@ struct Inner {
     stream_idle: Duration,
     policy: RetryPolicy,
     breakers: Breakers,
+    metrics: LlmMetrics,
     budget: Budget,
     env: Environment,
 }
@@ -133,6 +134,7 @@ impl Llm {
                 open_for: cb.timeout,
                 half_open_interval: cb.half_open_interval,
             }),
+            metrics: LlmMetrics::default(),
             budget: Budget::new(budget, ledger),
             env,
         };
@@ -188,23 +190,31 @@ impl Llm {
             max_retries: 0,
             ..i.policy.clone()
         };
-        let (ids, _) = attempt::run(&i.env, &once, &i.breakers, &i.cloud, MODELS, |_| {
-            let call = Call {
-                endpoint: &i.cloud,
-                path: MODELS,
-                timeout,
-                idempotency_key: None,
-            };
-            let reply = i
-                .transport
-                .get(&call)
-                .map_err(|f| Failed::transport(&label, f, timeout))?;
-            if !(200..300).contains(&reply.status) {
-                return Err(Failed::status(&label, &reply));
-            }
-            wire::parse_models(reply.body.as_bytes())
-                .map_err(|e| Failed::bad(&label, e.to_string()))
-        })?;
+        let (ids, _) = attempt::run(
+            &i.env,
+            &once,
+            &i.breakers,
+            &i.metrics,
+            &i.cloud,
+            MODELS,
+            |_| {
+                let call = Call {
+                    endpoint: &i.cloud,
+                    path: MODELS,
+                    timeout,
+                    idempotency_key: None,
+                };
+                let reply = i
+                    .transport
+                    .get(&call)
+                    .map_err(|f| Failed::transport(&label, f, timeout))?;
+                if !(200..300).contains(&reply.status) {
+                    return Err(Failed::status(&label, &reply));
+                }
+                wire::parse_models(reply.body.as_bytes())
+                    .map_err(|e| Failed::bad(&label, e.to_string()))
+            },
+        )?;
         Ok(ids)
     }
 
@@ -216,6 +226,11 @@ impl Llm {
     /// Each endpoint's breaker, for metrics and the status page.
     pub fn breakers(&self) -> Vec<(String, BreakerState)> {
         self.inner.breakers.snapshot()
+    }
+
+    /// Attempts and retries per endpoint since start, for metrics.
+    pub fn metrics(&self) -> &LlmMetrics {
+        &self.inner.metrics
     }
 
     /// What today's calls used (UTC day).
@@ -292,22 +307,30 @@ impl Llm {
         let label = t.endpoint.label(path);
         let timeout = profile.timeout.unwrap_or(i.default_timeout);
         let bytes = serde_json::to_vec(body).unwrap_or_default();
-        attempt::run(&i.env, &i.policy, &i.breakers, t.endpoint, path, |key| {
-            let call = Call {
-                endpoint: t.endpoint,
-                path,
-                timeout,
-                idempotency_key: Some(key),
-            };
-            let reply = i
-                .transport
-                .post(&call, &bytes)
-                .map_err(|f| Failed::transport(&label, f, timeout))?;
-            if !(200..300).contains(&reply.status) {
-                return Err(Failed::status(&label, &reply));
-            }
-            parse(reply.body.as_bytes()).map_err(|e| Failed::bad(&label, e.to_string()))
-        })
+        attempt::run(
+            &i.env,
+            &i.policy,
+            &i.breakers,
+            &i.metrics,
+            t.endpoint,
+            path,
+            |key| {
+                let call = Call {
+                    endpoint: t.endpoint,
+                    path,
+                    timeout,
+                    idempotency_key: Some(key),
+                };
+                let reply = i
+                    .transport
+                    .post(&call, &bytes)
+                    .map_err(|f| Failed::transport(&label, f, timeout))?;
+                if !(200..300).contains(&reply.status) {
+                    return Err(Failed::status(&label, &reply));
+                }
+                parse(reply.body.as_bytes()).map_err(|e| Failed::bad(&label, e.to_string()))
+            },
+        )
     }
 
     /// A streamed chat completion, with retries until the first event.
@@ -322,19 +345,27 @@ impl Llm {
         let label = t.endpoint.label(CHAT);
         let timeout = profile.timeout.unwrap_or(i.default_timeout);
         let bytes = serde_json::to_vec(body).unwrap_or_default();
-        attempt::run(&i.env, &i.policy, &i.breakers, t.endpoint, CHAT, |key| {
-            let call = Call {
-                endpoint: t.endpoint,
-                path: CHAT,
-                timeout,
-                idempotency_key: Some(key),
-            };
-            let mut events = SseEvents::new(on_text);
-            let ended = i
-                .transport
-                .post_stream(&call, &bytes, i.stream_idle, &mut |b| events.push(b));
-            events.finish(&label, ended, timeout, i.stream_idle)
-        })
+        attempt::run(
+            &i.env,
+            &i.policy,
+            &i.breakers,
+            &i.metrics,
+            t.endpoint,
+            CHAT,
+            |key| {
+                let call = Call {
+                    endpoint: t.endpoint,
+                    path: CHAT,
+                    timeout,
+                    idempotency_key: Some(key),
+                };
+                let mut events = SseEvents::new(on_text);
+                let ended = i
+                    .transport
+                    .post_stream(&call, &bytes, i.stream_idle, &mut |b| events.push(b));
+                events.finish(&label, ended, timeout, i.stream_idle)
+            },
+        )
     }
 
     /// Records usage and wraps a response.

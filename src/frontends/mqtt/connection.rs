@@ -1,7 +1,8 @@
 //! [`Connection`]: the only code that owns the broker connection. It polls rumqttc's event
 //! loop, (re)subscribes and says `online` on every connect, backs off while the broker is
 //! away, routes incoming messages to the parsers and the [`Answerer`], (re)announces the hub
-//! to Home Assistant, and leaves cleanly.
+//! to Home Assistant, reports the hub's figures every [`STATE_EVERY`], and leaves cleanly.
+//! [`Reporter`] stands between the answerer and the hub to report each answer as it happens.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,16 +12,19 @@ use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, Outgoing, Publish,
     QoS, SubscribeFilter,
 };
-use tokio::time::{Instant, sleep, sleep_until};
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep, sleep_until};
 use tracing::{debug, info, warn};
 
 use super::answer::Answerer;
-use super::discovery::HA_ONLINE;
+use super::discovery::{self, HA_ONLINE};
 use super::hermes::{self, RecentSessions};
 use super::message;
 use super::state::MqttState;
 use super::topics::{OFFLINE, ONLINE, Route, Topics};
 use super::{Ended, MqttError};
+use crate::agent::{Reply, Request};
+use crate::devices::Entity;
+use crate::frontends::hub::Hub;
 
 /// The first wait after the broker goes away; doubles on each failed attempt.
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
@@ -32,6 +36,9 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 const STABLE_AFTER: Duration = Duration::from_secs(10);
 /// How long shutdown waits for answers in the works, then again for `offline` to go out.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(3);
+/// How often the retained `state` is refreshed between answers: figures like the breaker
+/// change without any request.
+const STATE_EVERY: Duration = Duration::from_secs(30);
 
 /// The event loop and everything it hands work to.
 pub(crate) struct Connection {
@@ -43,6 +50,7 @@ pub(crate) struct Connection {
     recent: RecentSessions,
     /// Home Assistant's config topic and payload, if discovery is on.
     discovery: Option<(String, Vec<u8>)>,
+    reporter: Option<Arc<Reporter>>,
 }
 
 impl Connection {
@@ -61,7 +69,14 @@ impl Connection {
             answerer,
             recent: RecentSessions::default(),
             discovery: None,
+            reporter: None,
         }
+    }
+
+    /// Publishes the hub's figures through `reporter` on connect and every [`STATE_EVERY`].
+    pub(crate) fn with_reporter(mut self, reporter: Arc<Reporter>) -> Self {
+        self.reporter = Some(reporter);
+        self
     }
 
     /// Announces the hub to Home Assistant with `config` (topic, payload) on every connect.
@@ -77,15 +92,22 @@ impl Connection {
     ) -> Result<Ended, MqttError> {
         tokio::pin!(shutdown);
         let (mut backoff, mut up_since) = (BACKOFF_FIRST, None::<Instant>);
+        let mut refresh = interval(STATE_EVERY);
+        refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let event = tokio::select! {
                 () = &mut shutdown => return Ok(self.leave().await),
+                _ = refresh.tick() => {
+                    self.report_state();
+                    continue;
+                }
                 event = self.events.poll() => event,
             };
             match event {
                 Ok(Event::Incoming(Incoming::ConnAck(_))) => {
                     up_since = Some(Instant::now());
                     self.on_connect();
+                    self.report_state();
                 }
                 Ok(Event::Incoming(Incoming::Publish(publish))) => self.on_publish(&publish),
                 Ok(_) => {}
@@ -129,6 +151,17 @@ impl Connection {
                 warn!(cause = %err, "subscribe, online status or discovery not sent");
             }
         });
+    }
+
+    /// Publishes the hub's figures, off the event loop as the hub may block; not while the
+    /// broker is away, where they would only fill the client's channel with stale figures.
+    fn report_state(&self) {
+        let Some(reporter) = self.reporter.clone() else {
+            return;
+        };
+        if self.state.connected() {
+            tokio::task::spawn_blocking(move || reporter.publish_state());
+        }
     }
 
     /// Home Assistant (re)started and forgot us unless the broker kept our retained config:
@@ -244,5 +277,83 @@ pub(crate) fn refused(err: &ConnectionError) -> Result<(), MqttError> {
             | ConnectReturnCode::BadClientId),
         ) => Err(MqttError::Refused(format!("{code:?}"))),
         _ => Ok(()),
+    }
+}
+
+/// The hub, as the answerer sees it: after each answer, publishes the hub's figures on the
+/// retained `state` topic and, for an answer that acted or was blocked, an `event`. It runs
+/// on the answer's blocking thread, where asking the hub for its status may block.
+pub(crate) struct Reporter {
+    hub: Arc<dyn Hub>,
+    client: AsyncClient,
+    state_topic: String,
+    event_topic: String,
+}
+
+impl Reporter {
+    /// Reports on hub `hub_id`'s topics through `client`.
+    pub(crate) fn new(hub: Arc<dyn Hub>, client: AsyncClient, hub_id: &str) -> Reporter {
+        Reporter {
+            hub,
+            client,
+            state_topic: discovery::state_topic(hub_id),
+            event_topic: discovery::event_topic(hub_id),
+        }
+    }
+
+    /// Publishes the `state` payload, retained. Never waits: a full channel drops it, and the
+    /// next answer or refresh sends fresher figures anyway.
+    fn publish_state(&self) {
+        let payload = discovery::state_payload(&self.hub.status()).to_string();
+        self.send(&self.state_topic, true, payload);
+    }
+
+    fn send(&self, topic: &str, retain: bool, payload: String) {
+        if let Err(err) = (self.client).try_publish(topic, QoS::AtLeastOnce, retain, payload) {
+            debug!(cause = %err, topic, "report dropped: client channel full");
+        }
+    }
+}
+
+impl Hub for Reporter {
+    fn respond(&self, request: Request) -> Reply {
+        let reply = self.hub.respond(request);
+        if let Some(event) = discovery::event_payload(&reply) {
+            self.send(&self.event_topic, false, event.to_string());
+        }
+        self.publish_state();
+        reply
+    }
+
+    fn status(&self) -> serde_json::Value {
+        self.hub.status()
+    }
+
+    fn devices(&self) -> Vec<Entity> {
+        self.hub.devices()
+    }
+
+    fn session(&self, id: &str) -> Option<Vec<(String, String)>> {
+        self.hub.session(id)
+    }
+
+    fn metrics(&self) -> String {
+        self.hub.metrics()
+    }
+
+    fn ready(&self) -> bool {
+        self.hub.ready()
+    }
+
+    fn prefs(&self, user: &str) -> Vec<(String, String)> {
+        self.hub.prefs(user)
+    }
+
+    fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String> {
+        self.hub.remember(user, key, value)
+    }
+
+    fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
+        self.hub.forget(user, key)
     }
 }

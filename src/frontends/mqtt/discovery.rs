@@ -1,6 +1,9 @@
 //! Home Assistant MQTT device discovery: the one retained config message that makes the hub
 //! appear in Home Assistant as a device "MIRAI <hub_id>" with an "Ask" text box, a "Last
-//! reply" sensor and a "Connected" binary sensor; and [`unregister`], which removes it.
+//! reply" sensor, a "Connected" binary sensor, the model's figures (tokens and cost today,
+//! reply latency p95, breaker, reachable) read from the retained `mirai/<hub_id>/state`, and
+//! an "Activity" event from `mirai/<hub_id>/event`; the payloads of those two topics; and
+//! [`unregister`], which removes the device.
 //!
 //! Schema: <https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload>
 //! (Home Assistant 2024.11 or later). Full key names, not the abbreviations, so that the
@@ -15,6 +18,7 @@ use tracing::info;
 
 use super::topics::{OFFLINE, ONLINE, Topics};
 use super::{MqttError, MqttSettings};
+use crate::agent::Reply;
 
 /// The discovery prefix Home Assistant listens on unless configured otherwise.
 pub(crate) const DEFAULT_PREFIX: &str = "homeassistant";
@@ -26,6 +30,38 @@ const STATE_CHARS: usize = 250;
 const UNREGISTER_DEADLINE: Duration = Duration::from_secs(10);
 /// Requests [`unregister`] queues: one publish and one disconnect.
 const UNREGISTER_CHANNEL_CAP: usize = 4;
+
+/// The retained topic of the hub's figures, which the model sensors read.
+pub(crate) fn state_topic(hub_id: &str) -> String {
+    format!("mirai/{hub_id}/state")
+}
+
+/// The topic of the "Activity" event: a request that acted on devices, or was blocked.
+pub(crate) fn event_topic(hub_id: &str) -> String {
+    format!("mirai/{hub_id}/event")
+}
+
+/// The `state` payload, from [`Hub::status`](crate::frontends::hub::Hub::status)'s JSON:
+/// `{tokens_today, cost_today, latency_p95_ms, breaker, model_reachable}`.
+pub(crate) fn state_payload(status: &Value) -> Value {
+    json!({
+        "tokens_today": status["today"]["tokens"],
+        "cost_today": status["today"]["cost_usd"],
+        "latency_p95_ms": status["latency_p95_ms"],
+        "breaker": status["model"]["breaker"],
+        "model_reachable": status["model"]["reachable"],
+    })
+}
+
+/// The `event` payload for `reply`, if it is news: `blocked` (with its category) wins over
+/// `action` (with how many actions), as a refused request did nothing.
+pub(crate) fn event_payload(reply: &Reply) -> Option<Value> {
+    if let Some(category) = &reply.blocked {
+        return Some(json!({"event_type": "blocked", "category": category, "via": reply.via}));
+    }
+    (!reply.actions.is_empty())
+        .then(|| json!({"event_type": "action", "actions": reply.actions.len(), "via": reply.via}))
+}
 
 /// The config topic and payload announcing hub `hub_id` under discovery prefix `prefix`.
 pub(crate) fn config_payload(hub_id: &str, prefix: &str) -> (String, Value) {
@@ -40,20 +76,39 @@ pub(crate) fn config_payload(hub_id: &str, prefix: &str) -> (String, Value) {
             "sw_version": version,
         },
         "origin": {"name": "mirai", "sw_version": version},
-        "components": components(&Topics::new(hub_id, false), &node),
+        "components": components(&Topics::new(hub_id, false), hub_id, &node),
         "qos": 1,
     });
     (format!("{prefix}/device/{node}/config"), payload)
 }
 
 /// The entities, keyed by object id, with unique ids starting with `node`.
-fn components(topics: &Topics, node: &str) -> Value {
+fn components(topics: &Topics, hub_id: &str, node: &str) -> Value {
     let availability = |mut component: Value| {
         component["availability_topic"] = json!(topics.status());
         component["payload_available"] = json!(ONLINE);
         component["payload_not_available"] = json!(OFFLINE);
         component
     };
+    let mut all = conversation(topics, node, availability);
+    let activity = json!({
+        "platform": "event",
+        "name": "Activity",
+        "unique_id": format!("{node}_activity"),
+        "state_topic": event_topic(hub_id),
+        "event_types": ["action", "blocked"],
+        "icon": "mdi:home-lightning-bolt",
+    });
+    let reports = figures(&state_topic(hub_id), node).into_iter();
+    let map = all.as_object_mut().expect("an object literal");
+    for (key, component) in reports.chain([("activity", activity)]) {
+        map.insert(key.to_owned(), availability(component));
+    }
+    all
+}
+
+/// Asking, the last reply, and whether the hub is connected.
+fn conversation(topics: &Topics, node: &str, availability: impl Fn(Value) -> Value) -> Value {
     // Errors come back as `{id, error}`: show them rather than a template warning.
     let reply = format!(
         "{{{{ (value_json.text if value_json.text is defined else value_json.error)[:{STATE_CHARS}] }}}}"
@@ -88,6 +143,46 @@ fn components(topics: &Topics, node: &str) -> Value {
             "device_class": "connectivity",
         },
     })
+}
+
+/// The model's figures, each read by a template from the `state` payload.
+fn figures(state: &str, node: &str) -> [(&'static str, Value); 5] {
+    let sensor = |key: &str, name: &str, field: &str| {
+        json!({
+            "platform": "sensor",
+            "name": name,
+            "unique_id": format!("{node}_{key}"),
+            "state_topic": state,
+            "value_template": format!("{{{{ value_json.{field} }}}}"),
+        })
+    };
+    let mut tokens = sensor("tokens_today", "Tokens today", "tokens_today");
+    tokens["state_class"] = json!("total_increasing");
+    tokens["icon"] = json!("mdi:counter");
+    let mut cost = sensor("cost_today", "Cost today", "cost_today");
+    cost["unit_of_measurement"] = json!("USD");
+    cost["device_class"] = json!("monetary");
+    let mut latency = sensor("latency_p95", "Reply latency p95", "latency_p95_ms");
+    latency["unit_of_measurement"] = json!("ms");
+    latency["state_class"] = json!("measurement");
+    latency["icon"] = json!("mdi:timer-outline");
+    let mut breaker = sensor("model_breaker", "Model breaker", "breaker");
+    breaker["icon"] = json!("mdi:electric-switch");
+    let reachable = json!({
+        "platform": "binary_sensor",
+        "name": "Model reachable",
+        "unique_id": format!("{node}_model_reachable"),
+        "state_topic": state,
+        "value_template": "{{ 'ON' if value_json.model_reachable else 'OFF' }}",
+        "device_class": "connectivity",
+    });
+    [
+        ("tokens_today", tokens),
+        ("cost_today", cost),
+        ("latency_p95", latency),
+        ("model_breaker", breaker),
+        ("model_reachable", reachable),
+    ]
 }
 
 /// `mirai_<hub_id>` with every character Home Assistant refuses in a discovery topic's
@@ -154,12 +249,13 @@ mod tests {
 
     use super::*;
 
-    /// Keys every component needs, per platform, from the MQTT text, sensor and binary
-    /// sensor pages of the Home Assistant documentation.
-    const REQUIRED: [(&str, &[&str]); 3] = [
+    /// Keys every component needs, per platform, from the MQTT text, sensor, binary sensor
+    /// and event pages of the Home Assistant documentation.
+    const REQUIRED: [(&str, &[&str]); 4] = [
         ("text", &["command_topic"]),
         ("sensor", &["state_topic"]),
         ("binary_sensor", &["state_topic"]),
+        ("event", &["state_topic", "event_types"]),
     ];
 
     #[test]
@@ -182,7 +278,7 @@ mod tests {
     fn every_component_has_platform_unique_id_and_our_topics() {
         let (_, payload) = config_payload("kitchen", "ha");
         let components = payload["components"].as_object().unwrap();
-        assert_eq!(components.len(), 3);
+        assert_eq!(components.len(), 9);
         let mut ids = HashSet::new();
         for (key, c) in components {
             let platform = c["platform"].as_str().unwrap();
@@ -194,7 +290,7 @@ mod tests {
             );
             let (_, required) = REQUIRED.iter().find(|(p, _)| *p == platform).unwrap();
             for k in required.iter() {
-                assert!(c[k].is_string(), "{key}: no {k}");
+                assert!(!c[k].is_null(), "{key}: no {k}");
             }
             for (k, v) in c.as_object().unwrap() {
                 if k.ends_with("_topic") {
@@ -235,6 +331,70 @@ mod tests {
             (&connected["payload_on"], &connected["payload_off"]),
             (&json!("online"), &json!("offline"))
         );
+    }
+
+    #[test]
+    fn model_figures_read_the_state_topic() {
+        let (_, payload) = config_payload("kitchen", "ha");
+        let c = &payload["components"];
+        for key in ["tokens_today", "cost_today", "latency_p95", "model_breaker"] {
+            let (topic, platform) = (&c[key]["state_topic"], &c[key]["platform"]);
+            assert_eq!(
+                (topic, platform),
+                (&json!("mirai/kitchen/state"), &json!("sensor"))
+            );
+        }
+        let tokens = &c["tokens_today"]["value_template"];
+        assert_eq!(tokens, "{{ value_json.tokens_today }}");
+        assert_eq!(c["cost_today"]["unit_of_measurement"], "USD");
+        assert_eq!(c["cost_today"]["device_class"], "monetary");
+        assert_eq!(c["latency_p95"]["unit_of_measurement"], "ms");
+        let latency = &c["latency_p95"]["value_template"];
+        assert_eq!(latency, "{{ value_json.latency_p95_ms }}");
+        let reachable = &c["model_reachable"];
+        assert_eq!(reachable["platform"], "binary_sensor");
+        assert_eq!(reachable["device_class"], "connectivity");
+        assert_eq!(reachable["state_topic"], "mirai/kitchen/state");
+        let activity = &c["activity"];
+        assert_eq!(activity["platform"], "event");
+        assert_eq!(activity["state_topic"], "mirai/kitchen/event");
+        assert_eq!(activity["event_types"], json!(["action", "blocked"]));
+    }
+
+    #[test]
+    fn state_payload_takes_the_figures_from_the_status() {
+        let status = json!({"today": {"tokens": 1234, "cost_usd": 0.05}, "latency_p95_ms": 180,
+                            "model": {"reachable": true, "breaker": "closed"}, "uptime_secs": 9});
+        let want = json!({"tokens_today": 1234, "cost_today": 0.05, "latency_p95_ms": 180,
+                          "breaker": "closed", "model_reachable": true});
+        assert_eq!(state_payload(&status), want);
+    }
+
+    #[test]
+    fn events_for_actions_and_blocks_only() {
+        let mut reply = Reply {
+            text: "Done.".into(),
+            actions: Vec::new(),
+            blocked: None,
+            pending_confirmation: Vec::new(),
+            usage: Default::default(),
+            session: "s".into(),
+            via: "model".into(),
+        };
+        assert_eq!(event_payload(&reply), None);
+        reply.actions.push(crate::agent::ActionReport {
+            call: serde_json::from_value(json!({"entity_id": "light.hall", "service": "turn_on"}))
+                .unwrap(),
+            outcome: "done".into(),
+            detail: "on".into(),
+        });
+        let event = event_payload(&reply).unwrap();
+        assert_eq!(event["event_type"], "action");
+        assert_eq!(event["actions"], 1);
+        reply.blocked = Some("weapons".into());
+        let event = event_payload(&reply).unwrap();
+        assert_eq!(event["event_type"], "blocked");
+        assert_eq!(event["category"], "weapons");
     }
 
     #[test]
