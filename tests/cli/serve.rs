@@ -145,6 +145,31 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
         serde_json::from_str(&answered.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(reply["reply"], "Turned on the kitchen light.", "{reply}");
     assert_eq!(reply["actions"][0]["entity"], "light.kitchen");
+
+    let metrics = format!("{}/metrics", daemon.base);
+    assert_eq!(
+        http.get(&metrics).call().unwrap().status(),
+        401,
+        "metrics need the token"
+    );
+    let text = http
+        .get(&metrics)
+        .header("Authorization", format!("Bearer {}", token.trim()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        text.contains("# TYPE mirai_reply_seconds histogram"),
+        "{text}"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("mirai_requests_total{") && l.contains("local_intent"))
+        .unwrap_or_else(|| panic!("no request counted:\n{text}"));
+    assert!(line.ends_with(" 1"), "{line}");
+    assert!(text.contains("mirai_database_bytes"), "{text}");
     daemon.stop();
 }
 
