@@ -200,6 +200,8 @@ impl Hub for AgentHub {
             .cloned()
             .collect();
         let build = crate::telemetry::version::BuildInfo::current();
+        let stats = self.memory().stats().ok();
+        let memory = stats.map(|s| json!({"messages": s.messages, "knowledge": s.knowledge, "preferences": s.preferences}));
         json!({
             "name": "MIRAI", "version": build.version, "codename": build.codename,
             "uptime_secs": self.started.elapsed().as_secs(), "ready": self.ready(),
@@ -208,6 +210,7 @@ impl Hub for AgentHub {
             "mqtt": {"connected": mqtt_connected},
             "today": {"tokens": today.as_ref().map(|t| t.tokens), "cost_usd": today.as_ref().map(|t| t.cost_usd)},
             "latency_p95_ms": self.latency_p95_ms(),
+            "memory": memory,
             "recent_requests": recent,
         })
     }

@@ -1,81 +1,61 @@
-//! The terminal's view of the agent: requests, and the slash commands' memory and status.
+//! `mirai terminal` without a running daemon: the terminal over an in-process hub, the same
+//! [`Hub`] the daemon's front ends are given.
 
 use std::sync::Arc;
 
-use crate::agent::{Agent, Reply, Request};
+use super::AgentHub;
+use crate::agent::{Reply, Request};
+use crate::frontends::hub::Hub;
 use crate::frontends::terminal::TerminalHost;
-use crate::memory::Memory;
 
-/// The agent behind `mirai terminal`.
-pub struct AgentTerminal(pub Arc<Agent>);
-
-impl AgentTerminal {
-    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
-        self.0.memory().lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+/// The in-process hub behind `mirai terminal`.
+pub struct AgentTerminal(pub Arc<AgentHub>);
 
 impl TerminalHost for AgentTerminal {
     fn respond(&self, request: Request) -> Reply {
-        self.0.handle(&request)
+        self.0.respond(request)
     }
 
     fn history(&self, session: &str, limit: usize) -> Vec<(String, String)> {
-        let messages = self
-            .memory()
-            .get_session_history(session, Some(limit))
-            .unwrap_or_default();
+        let mut messages = self.0.session(session).unwrap_or_default();
+        let skip = messages.len().saturating_sub(limit);
+        messages.drain(..skip);
         messages
-            .into_iter()
-            .map(|m| (m.role.as_str().to_owned(), m.content))
-            .collect()
     }
 
     fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String> {
-        self.memory()
-            .save_preference(user, key, value)
-            .map_err(|e| e.to_string())
+        self.0.remember(user, key, value)
     }
 
     fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
-        self.memory()
-            .delete_preference(user, key)
-            .map_err(|e| e.to_string())
+        self.0.forget(user, key)
     }
 
     fn prefs(&self, user: &str) -> Vec<(String, String)> {
-        self.memory()
-            .get_preferences(user)
-            .unwrap_or_default()
-            .into_iter()
-            .collect()
+        self.0.prefs(user)
     }
 
     fn status(&self) -> Vec<(String, String)> {
-        let stats = self.memory().stats().ok();
-        let memory = stats.map_or("unavailable".into(), |s| {
-            format!(
-                "{} messages, {} knowledge entries, {} preferences",
-                s.messages, s.knowledge, s.preferences
-            )
-        });
-        let breakers = self.0.llm().breakers();
-        let open: Vec<&str> = breakers
-            .iter()
-            .filter(|(_, state)| !matches!(state, crate::llm::breaker::BreakerState::Closed { .. }))
-            .map(|(name, _)| name.as_str())
-            .collect();
-        let model = if open.is_empty() {
-            "available".to_owned()
-        } else {
-            format!("unavailable: {}", open.join(", "))
+        let status = self.0.status();
+        let model = match (
+            status["model"]["reachable"].as_bool(),
+            status["model"]["breaker"].as_str(),
+        ) {
+            (Some(true), _) => "available".to_owned(),
+            (_, Some(breaker)) if breaker != "closed" => format!("unavailable: {breaker}"),
+            _ => "not configured (no key, no local server)".to_owned(),
         };
+        let m = &status["memory"];
+        let memory = format!(
+            "{} messages, {} knowledge entries, {} preferences",
+            m["messages"], m["knowledge"], m["preferences"]
+        );
         vec![
             ("model".into(), model),
             ("memory".into(), memory),
             (
                 "devices".into(),
-                format!("{} entities", self.0.registry().entities().len()),
+                format!("{} entities", self.0.devices().len()),
             ),
         ]
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::emit;
 use crate::agent::{Reply, Request, Source};
-use crate::app::{AgentTerminal, App, Remote};
+use crate::app::{AgentHub, AgentTerminal, App, Remote};
 use crate::frontends::terminal::TerminalHost;
 use crate::frontends::terminal::TerminalOptions;
 
@@ -128,7 +128,11 @@ pub(super) fn terminal(app: &App, args: TerminalArgs) -> anyhow::Result<ExitCode
             eprintln!("connected to the running hub at {}", remote.base());
             Arc::new(remote)
         }
-        None => Arc::new(AgentTerminal(Arc::new(app.agent(args.demo)?))),
+        None => {
+            let hub = AgentHub::new(Arc::new(app.agent(args.demo)?));
+            hub.set_ready();
+            Arc::new(AgentTerminal(Arc::new(hub)))
+        }
     };
     let opts = TerminalOptions {
         user: shell_user(args.user),

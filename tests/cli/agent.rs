@@ -90,7 +90,7 @@ fn the_terminal_reads_piped_lines_and_answers_plainly() {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin
-        .write_all(b"turn on the hallway light\n/remember tone brief\n/prefs\n/quit\n")
+        .write_all(b"turn on the hallway light\n/remember tone brief\n/prefs\n/status\n/quit\n")
         .unwrap();
     drop(stdin);
     let out = child.wait_with_output().unwrap();
@@ -102,6 +102,10 @@ fn the_terminal_reads_piped_lines_and_answers_plainly() {
     );
     assert!(text.contains("Turned on the hallway light."), "{text}");
     assert!(text.contains("tone"), "{text}");
+    assert!(
+        text.contains("2 messages") && text.contains("19 entities"),
+        "/status: {text}"
+    );
     assert!(
         !text.contains('\u{1b}'),
         "no escape codes on a pipe: {text:?}"

@@ -1,14 +1,13 @@
 //! `mirai dashboard`: the status page and API alone, without joining a broker.
 
 use std::os::unix::net::UnixDatagram;
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use super::Hub;
 
-#[test]
-fn dashboard_serves_the_page_without_mqtt() {
-    let hub = Hub::scratch();
+/// `mirai dashboard --demo` on a free port, once it has told systemd it is ready.
+fn start(hub: &Hub) -> (Child, u16) {
     let sock = hub.path().join("notify.sock");
     let notify = UnixDatagram::bind(&sock).unwrap();
     notify
@@ -19,7 +18,7 @@ fn dashboard_serves_the_page_without_mqtt() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = hub
+    let child = hub
         .cmd(&["--mode", "dashboard", "--demo"])
         .env("NOTIFY_SOCKET", &sock)
         .env("MIRAI_SERVICES__DASHBOARD__PORT", port.to_string())
@@ -30,6 +29,20 @@ fn dashboard_serves_the_page_without_mqtt() {
     let mut buf = [0u8; 64];
     let n = notify.recv(&mut buf).expect("READY=1");
     assert_eq!(&buf[..n], b"READY=1");
+    (child, port)
+}
+
+/// SIGTERM, and a clean exit.
+fn stop(mut child: Child) {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn dashboard_serves_the_page_without_mqtt() {
+    let hub = Hub::scratch();
+    let (child, port) = start(&hub);
     let status = ureq::get(format!("http://127.0.0.1:{port}/api/status")).call();
     let text = status.unwrap().body_mut().read_to_string().unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -40,9 +53,7 @@ fn dashboard_serves_the_page_without_mqtt() {
         .filter_map(|s| s["name"].as_str())
         .collect();
     assert_eq!(names, ["http"], "{v}");
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    assert!(child.wait().unwrap().success());
+    stop(child);
 }
 
 /// Chromium as the probe of this workplace runs it: headless, no network of its own.
@@ -65,26 +76,7 @@ fn the_status_page_renders_in_a_real_browser() {
         "chromium is missing: run the tests with tests/run, which installs it"
     );
     let hub = Hub::scratch();
-    let sock = hub.path().join("notify.sock");
-    let notify = UnixDatagram::bind(&sock).unwrap();
-    notify
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = hub
-        .cmd(&["dashboard", "--demo"])
-        .env("NOTIFY_SOCKET", &sock)
-        .env("MIRAI_SERVICES__DASHBOARD__PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut buf = [0u8; 64];
-    notify.recv(&mut buf).expect("READY=1");
+    let (child, port) = start(&hub);
     let profile = hub.path().join("chromium-profile");
     let out = std::process::Command::new("timeout")
         .arg("60")
@@ -96,9 +88,7 @@ fn the_status_page_renders_in_a_real_browser() {
         .stderr(Stdio::null())
         .output()
         .unwrap();
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    child.wait().unwrap();
+    stop(child);
     let dom = String::from_utf8_lossy(&out.stdout);
     // The page filled itself from /api/status: the hub's facts, the services and the house.
     assert!(
