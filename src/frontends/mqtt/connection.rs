@@ -12,7 +12,7 @@ use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, Outgoing, Publish,
     QoS, SubscribeFilter,
 };
-use tokio::time::{Instant, MissedTickBehavior, interval, sleep, sleep_until};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, sleep_until};
 use tracing::{debug, info, warn};
 
 use super::answer::Answerer;
@@ -92,14 +92,17 @@ impl Connection {
     ) -> Result<Ended, MqttError> {
         tokio::pin!(shutdown);
         let (mut backoff, mut up_since) = (BACKOFF_FIRST, None::<Instant>);
-        let mut refresh = interval(STATE_EVERY);
-        refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // The periodic report runs on its own task: `EventLoop::poll` is not cancel-safe while
+        // it connects, and a timer winning a `select!` against it dropped a fresh connection
+        // right after its CONNACK, which made the broker publish our will (`offline`).
+        let refresher = self.spawn_refresher();
         loop {
             let event = tokio::select! {
-                () = &mut shutdown => return Ok(self.leave().await),
-                _ = refresh.tick() => {
-                    self.report_state();
-                    continue;
+                () = &mut shutdown => {
+                    if let Some(r) = &refresher {
+                        r.abort();
+                    }
+                    return Ok(self.leave().await);
                 }
                 event = self.events.poll() => event,
             };
@@ -155,6 +158,23 @@ impl Connection {
 
     /// Publishes the hub's figures, off the event loop as the hub may block; not while the
     /// broker is away, where they would only fill the client's channel with stale figures.
+    /// Reports the hub's figures every [`STATE_EVERY`] while connected, on a task of its own.
+    fn spawn_refresher(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let reporter = self.reporter.clone()?;
+        let state = self.state.clone();
+        Some(tokio::spawn(async move {
+            let mut refresh = interval_at(Instant::now() + STATE_EVERY, STATE_EVERY);
+            refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            loop {
+                refresh.tick().await;
+                if state.connected() {
+                    let reporter = reporter.clone();
+                    tokio::task::spawn_blocking(move || reporter.publish_state());
+                }
+            }
+        }))
+    }
+
     fn report_state(&self) {
         let Some(reporter) = self.reporter.clone() else {
             return;
