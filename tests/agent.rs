@@ -345,3 +345,14 @@ fn a_multi_step_request_gets_a_plan_from_the_heavy_model() {
         .collect();
     assert_eq!(kinds, ["analysis", "plan", "reflection"]);
 }
+
+#[test]
+fn an_empty_request_is_answered_without_a_model_or_a_trace() {
+    let server = OpenAiServer::start();
+    let home = home(Some(&server), "", None);
+    let reply = say(&home, "  \n ");
+    assert_eq!(reply.via, "empty");
+    assert_eq!(server.hits(), 0);
+    let memory = home.agent.memory().lock().unwrap();
+    assert!(memory.get_session_history("s1", None).unwrap().is_empty());
+}

@@ -34,6 +34,14 @@ impl Agent {
             session: req.session.clone(),
             via: String::new(),
         };
+        if req.text.trim().is_empty() {
+            // Nothing to act on, answer or remember.
+            reply.text = lang
+                .pick("I didn't catch anything to do.", "Я ничего не расслышала.")
+                .to_owned();
+            reply.via = "empty".into();
+            return reply;
+        }
         if let Some(category) = self.screen(req) {
             reply.blocked = Some(category);
             reply.text = lang

@@ -22,6 +22,7 @@ const ASK_SESSION: &str = "cli";
 #[derive(Debug, Args)]
 pub(super) struct AskArgs {
     /// What to ask or tell
+    #[arg(value_parser = words)]
     text: String,
     /// Conversation session
     #[arg(long, default_value = ASK_SESSION)]
@@ -64,6 +65,16 @@ pub(super) struct DevicesArgs {
     /// Run in this process even when a daemon is running
     #[arg(long)]
     local: bool,
+}
+
+/// Refuses a request with nothing in it before anything starts.
+fn words(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err(
+            "nothing to ask: give the words, e.g. mirai ask \"turn on the kitchen light\"".into(),
+        );
+    }
+    Ok(text.to_owned())
 }
 
 /// The user of this shell.

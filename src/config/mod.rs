@@ -47,7 +47,7 @@ pub const OPENAI_BASE_URL_VAR: &str = "OPENAI_BASE_URL";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -65,7 +65,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A `*_file` secret could not be read.
-    #[error("cannot read secret file {}: {source}", path.display())]
+    #[error("cannot read secret file {}", path.display())]
     SecretFile {
         /// The file.
         path: PathBuf,

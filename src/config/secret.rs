@@ -128,8 +128,9 @@ mod tests {
         let err = load("K", Some(&file), &none).unwrap_err().to_string();
         assert!(err.contains(&file.display().to_string()), "{err}");
         std::fs::write(&file, "\n").unwrap();
-        let err = load("K", Some(&file), &none).unwrap_err().to_string();
-        assert!(err.contains("empty"), "{err}");
+        let err = load("K", Some(&file), &none).unwrap_err();
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(cause.contains("empty"), "{err}: {cause}");
         assert!(load("K", None, &none).unwrap().is_none());
     }
 }

@@ -64,7 +64,7 @@ pub enum MemoryError {
     InvalidInput(String),
 
     /// A file operation outside SQLite failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file involved.
         path: PathBuf,

@@ -260,7 +260,7 @@ fn check_disk(report: &mut Report, dir: &Path) {
 fn check_database(report: &mut Report, path: &Path, settings: &memory::Settings) {
     let memory = match Memory::open(path, settings) {
         Ok(m) => m,
-        Err(e) => return report.push("database", Status::Fail, e.to_string()),
+        Err(e) => return report.push("database", Status::Fail, chain(&e)),
     };
     match memory.quick_check() {
         Ok(problems) if problems.is_empty() => report.push(
@@ -281,8 +281,19 @@ fn check_database(report: &mut Report, path: &Path, settings: &memory::Settings)
                 problems.join("; ")
             ),
         ),
-        Err(e) => report.push("database", Status::Fail, e.to_string()),
+        Err(e) => report.push("database", Status::Fail, chain(&e)),
     }
+}
+
+/// An error and its causes, `outer: inner: …`, for a one-line report.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 /// Free bytes for an unprivileged user on the file system holding `dir`.

@@ -184,3 +184,10 @@ fn a_house_of_your_own_is_loaded_from_the_config_and_a_bad_one_is_named() {
         run.stderr()
     );
 }
+
+#[test]
+fn an_empty_question_is_a_usage_error() {
+    let hub = Hub::scratch();
+    let run = hub.run(&["ask", "   "]).expect(2);
+    assert!(run.stderr().contains("nothing to ask"), "{}", run.stderr());
+}

@@ -9,7 +9,7 @@ use super::layout::Pos;
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     /// The file could not be read.
-    #[error("cannot read demo house {}: {source}", path.display())]
+    #[error("cannot read demo house {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,

@@ -271,5 +271,6 @@ fn from_file_refuses_a_file_over_the_size_limit() {
     let padding = "#".repeat(file::MAX_FILE_BYTES as usize + 1);
     std::fs::write(&huge, padding).unwrap();
     let err = DemoHouse::from_file(&huge).unwrap_err();
-    assert!(err.to_string().contains("larger than"), "{err}");
+    let cause = std::error::Error::source(&err).unwrap().to_string();
+    assert!(cause.contains("larger than"), "{err}: {cause}");
 }
