@@ -356,3 +356,35 @@ fn an_empty_request_is_answered_without_a_model_or_a_trace() {
     let memory = home.agent.memory().lock().unwrap();
     assert!(memory.get_session_history("s1", None).unwrap().is_empty());
 }
+
+#[test]
+fn a_streamed_turn_hands_out_sentences_as_they_are_written() {
+    let server = OpenAiServer::start();
+    server.push(Scripted::stream_text(&[
+        "A quiet ",
+        "comedy. Then early",
+        " to bed!",
+    ]));
+    let home = home(Some(&server), "", None);
+    let mut sentences = Vec::new();
+    let request = Request::new(
+        "what should we watch tonight?",
+        Source::Voice,
+        "alice",
+        "s1",
+    );
+    let reply = home
+        .agent
+        .handle_streaming(&request, &mut |s| sentences.push(s.to_owned()));
+    assert_eq!(sentences, ["A quiet comedy.", "Then early to bed!"]);
+    assert_eq!(reply.text, "A quiet comedy. Then early to bed!");
+    assert_eq!(server.requests()[0].body["stream"], true);
+    // A local intent answers at once, whole, without streaming anything.
+    let mut none = Vec::new();
+    let reply = home.agent.handle_streaming(
+        &Request::new("turn on the kitchen light", Source::Voice, "alice", "s1"),
+        &mut |s| none.push(s.to_owned()),
+    );
+    assert_eq!(reply.via, "local_intent");
+    assert!(none.is_empty());
+}

@@ -62,6 +62,12 @@ impl Hub for EchoHub {
             via: "local_intent".to_owned(),
         }
     }
+    fn respond_streaming(&self, request: Request, on_sentence: &mut dyn FnMut(&str)) -> Reply {
+        for sentence in ["First part.", "Second part."] {
+            on_sentence(sentence);
+        }
+        self.respond(request)
+    }
     fn status(&self) -> Value {
         let tokens = 100 * self.requests.lock().unwrap().len();
         json!({"today": {"tokens": tokens, "cost_usd": 0.25}, "latency_p95_ms": 42,
@@ -100,8 +106,16 @@ struct Daemon {
 
 impl Daemon {
     fn start(broker: &Mosquitto, hub_id: &str, hermes: bool) -> Daemon {
+        Daemon::start_with(broker, hub_id, |s| s.hermes = hermes)
+    }
+
+    fn start_with(
+        broker: &Mosquitto,
+        hub_id: &str,
+        tune: impl FnOnce(&mut MqttSettings),
+    ) -> Daemon {
         let mut settings = MqttSettings::from_url(&broker.url(), hub_id).unwrap();
-        settings.hermes = hermes;
+        tune(&mut settings);
         let (hub, state) = (Arc::new(EchoHub::default()), Arc::new(MqttState::default()));
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
@@ -477,4 +491,32 @@ async fn unregister_without_discovery_or_broker() {
     assert!(matches!(err, MqttError::Broker(_)), "{err}");
     settings.discovery_prefix = None;
     mqtt::unregister(&settings).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_replies_come_sentence_by_sentence_before_the_reply() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/#"]).await;
+    let daemon = Daemon::start_with(&broker, "h1", |s| s.partial_replies = true);
+    probe.status_is("mirai/h1/status", "online").await;
+    probe
+        .publish(
+            "mirai/h1/ask",
+            r#"{"id": 7, "text": "tell me a story", "site_id": "kitchen"}"#,
+        )
+        .await;
+    let first = probe.json_on("mirai/h1/reply/partial").await;
+    assert_eq!(
+        first,
+        json!({"id": 7, "text": "First part.", "session_id": "mqtt-kitchen", "site_id": "kitchen"})
+    );
+    assert_eq!(
+        probe.json_on("mirai/h1/reply/partial").await["text"],
+        "Second part."
+    );
+    assert_eq!(
+        probe.json_on("mirai/h1/reply").await["text"],
+        "echo: tell me a story"
+    );
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::TurnLog;
+use super::sentences::Sentences;
 use super::tools::{self, ToolBox};
 use crate::llm::wire::{ChatMessage, ChatRequest, ToolCall, Usage};
 use crate::llm::{Llm, LlmError, Role};
@@ -134,6 +135,9 @@ pub(crate) struct Turn<'a> {
     pub(crate) deadline: Instant,
 }
 
+/// Where a streamed turn sends its sentences as they form.
+pub(crate) type Partial<'a> = Option<&'a mut dyn FnMut(&str)>;
+
 /// What the loop thought and said.
 pub(crate) struct Thought {
     pub(crate) analysis: String,
@@ -144,7 +148,12 @@ pub(crate) struct Thought {
 
 impl Turn<'_> {
     /// Runs the loop for `text`, recording tool effects in `log`.
-    pub(crate) fn run(&self, text: &str, log: &mut TurnLog) -> Result<Thought, LlmError> {
+    pub(crate) fn run(
+        &self,
+        text: &str,
+        log: &mut TurnLog,
+        partial: Partial<'_>,
+    ) -> Result<Thought, LlmError> {
         let mut usage = Usage::default();
         let kind = match analyze_locally(text) {
             Some(k) => k,
@@ -154,7 +163,7 @@ impl Turn<'_> {
             Kind::MultiStep => Some(self.plan(text, &mut usage)?),
             _ => None,
         };
-        let reply = self.execute(text, plan.as_deref(), &mut usage, log)?;
+        let reply = self.execute(text, plan.as_deref(), &mut usage, log, partial)?;
         Ok(Thought {
             analysis: kind.as_str().to_owned(),
             plan,
@@ -201,6 +210,7 @@ impl Turn<'_> {
         plan: Option<&str>,
         usage: &mut Usage,
         log: &mut TurnLog,
+        mut partial: Partial<'_>,
     ) -> Result<String, LlmError> {
         let mut messages = vec![ChatMessage::system(self.system.clone())];
         messages.extend(context_messages(&self.context));
@@ -214,7 +224,18 @@ impl Turn<'_> {
                 break;
             }
             let request = ChatRequest::new(messages.clone()).with_tools(tools::definitions());
-            let answer = self.llm.chat(Role::Main, &request)?;
+            let answer = match partial.as_mut() {
+                // Streamed, so the first sentence can be spoken while the rest is written.
+                Some(emit) => {
+                    let mut sentences = Sentences::new(&mut **emit);
+                    let answer = self
+                        .llm
+                        .chat_stream(Role::Main, &request, &mut |t| sentences.push(t))?;
+                    sentences.finish();
+                    answer
+                }
+                None => self.llm.chat(Role::Main, &request)?,
+            };
             add(usage, answer.response.usage);
             let response = answer.response;
             if response.tool_calls.is_empty() {

@@ -12,6 +12,7 @@
 //! - `persona`: the system prompt and the reply language.
 //! - `tools`: the tools the model may call.
 //! - `cognition`: analyze → plan → execute.
+//! - `sentences`: streamed text cut into sentences for early speech.
 //! - `reflect`: the reply checked against what the tools did.
 //! - `turn`: one request from start to reply.
 //! - `confirmation`: actions waiting for a yes.
@@ -25,6 +26,7 @@ pub mod persona;
 mod reflect;
 mod request;
 pub mod safety;
+mod sentences;
 mod tools;
 mod turn;
 

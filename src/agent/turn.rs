@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::cognition::{self, Turn};
+use super::cognition::{self, Partial, Turn};
 use super::intents::{Intent, answer, describe_act};
 use super::persona::{self, Lang};
 use super::reflect;
@@ -24,6 +24,17 @@ const MAX_CONTEXT_KNOWLEDGE: usize = 3;
 impl Agent {
     /// Answers one request. Never fails: what went wrong is said in the reply.
     pub fn handle(&self, req: &Request) -> Reply {
+        self.turn(req, None)
+    }
+
+    /// Answers one request, handing the model's reply to `on_sentence` sentence by sentence
+    /// as it is written (a local intent's reply comes whole, at once, in the reply). The
+    /// returned reply is the authority: reflection may still correct what was streamed.
+    pub fn handle_streaming(&self, req: &Request, on_sentence: &mut dyn FnMut(&str)) -> Reply {
+        self.turn(req, Some(on_sentence))
+    }
+
+    fn turn(&self, req: &Request, partial: Partial<'_>) -> Reply {
         let lang = persona::reply_lang(&self.settings.persona, req.lang.as_deref(), &req.text);
         let mut reply = Reply {
             text: String::new(),
@@ -59,7 +70,7 @@ impl Agent {
                             .to_owned();
                         reply.via = "safety".into();
                     }
-                    None => self.think(req, lang, &mut reply),
+                    None => self.think(req, lang, &mut reply, partial),
                 },
             }
         }
@@ -179,7 +190,7 @@ impl Agent {
     }
 
     /// The cognitive loop with the models.
-    fn think(&self, req: &Request, lang: Lang, reply: &mut Reply) {
+    fn think(&self, req: &Request, lang: Lang, reply: &mut Reply, partial: Partial<'_>) {
         let history = self.history(req);
         let task = self
             .with_memory(|m| {
@@ -204,7 +215,7 @@ impl Agent {
             deadline: Instant::now() + REQUEST_DEADLINE,
         };
         let mut log = TurnLog::default();
-        match turn.run(&req.text, &mut log) {
+        match turn.run(&req.text, &mut log, partial) {
             Ok(thought) => {
                 let (text, reflection) = reflect::reflect(&thought.text, &log, lang);
                 let steps = [

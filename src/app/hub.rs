@@ -179,6 +179,13 @@ impl Hub for AgentHub {
         reply
     }
 
+    fn respond_streaming(&self, request: Request, on_sentence: &mut dyn FnMut(&str)) -> Reply {
+        let start = Instant::now();
+        let reply = self.agent.handle_streaming(&request, on_sentence);
+        self.note(&request, &reply, start.elapsed());
+        reply
+    }
+
     fn status(&self) -> Value {
         let services: Vec<Value> = self
             .services

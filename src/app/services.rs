@@ -142,6 +142,7 @@ pub(super) fn mqtt_settings(app: &App) -> anyhow::Result<MqttSettings> {
     settings.keep_alive = cfg.keep_alive;
     settings.hermes = cfg.hermes;
     settings.discovery_prefix = cfg.discovery_prefix.clone();
+    settings.partial_replies = cfg.partial_replies;
     settings.validate()?;
     Ok(settings)
 }

@@ -33,6 +33,9 @@ pub struct Mqtt {
     pub hermes: bool,
     /// Home Assistant's discovery prefix; `null` announces nothing.
     pub discovery_prefix: Option<String>,
+    /// Publish a model's reply sentence by sentence on `mirai/<hub_id>/reply/partial` as it
+    /// is written, so a speaker can start early.
+    pub partial_replies: bool,
     #[serde(skip_serializing)]
     #[doc(hidden)]
     pub password: Option<Forbidden>,
@@ -49,6 +52,7 @@ impl Default for Mqtt {
             keep_alive: Duration::from_secs(30),
             hermes: true,
             discovery_prefix: Some("homeassistant".into()),
+            partial_replies: false,
             password: None,
         }
     }

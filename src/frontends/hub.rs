@@ -9,6 +9,12 @@ use crate::devices::Entity;
 pub trait Hub: Send + Sync {
     /// Answers one request.
     fn respond(&self, request: Request) -> Reply;
+    /// Answers one request, handing the model's reply to `on_sentence` as it is written.
+    /// Hubs that cannot stream answer whole.
+    fn respond_streaming(&self, request: Request, on_sentence: &mut dyn FnMut(&str)) -> Reply {
+        let _ = on_sentence;
+        self.respond(request)
+    }
     /// Identity, uptime, services and their state, model and broker reachability, tokens and
     /// cost today, recent requests: the status page's data, as JSON.
     fn status(&self) -> serde_json::Value;

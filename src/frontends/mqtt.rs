@@ -119,7 +119,10 @@ pub async fn run(
         pair.0.clone(),
         &settings.hub_id,
     ));
-    let answerer = answer::Answerer::new(reporter.clone(), pair.0.clone(), state.clone());
+    let mut answerer = answer::Answerer::new(reporter.clone(), pair.0.clone(), state.clone());
+    if settings.partial_replies {
+        answerer = answerer.with_partials(topics.partial());
+    }
     tracing::info!(host = %settings.host, port = settings.port, hub_id = %settings.hub_id,
                    hermes = settings.hermes, discovery = ?settings.discovery_prefix,
                    "MQTT front end starting");

@@ -39,6 +39,10 @@ impl Daemon {
     }
 
     fn start_with(hub: &Hub, broker: &str) -> Daemon {
+        Daemon::start_env(hub, broker, &[])
+    }
+
+    fn start_env(hub: &Hub, broker: &str, env: &[(&str, String)]) -> Daemon {
         let path = hub.path().join("notify.sock");
         let notify = UnixDatagram::bind(&path).unwrap();
         notify.set_read_timeout(Some(DEADLINE)).unwrap();
@@ -49,6 +53,7 @@ impl Daemon {
             .env("MIRAI_SERVICES__DASHBOARD__PORT", port.to_string())
             .env("MIRAI_MQTT__URL", broker)
             .env("MIRAI_MQTT__HUB_ID", "e2e")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -382,4 +387,47 @@ fn the_terminal_goes_through_a_running_daemon() {
     );
     assert_eq!(daemon.get(&hub, "/api/prefs/ana")["tone"], "brief");
     daemon.stop();
+}
+
+#[test]
+fn partial_replies_reach_mqtt_while_the_model_writes() {
+    let hub = Hub::scratch();
+    let broker = super::mosquitto::Mosquitto::start();
+    let model = super::openai::OpenAiServer::start();
+    model.push(super::openai::Reply::stream_text(&[
+        "A quiet ",
+        "comedy. Then",
+        " bed.",
+    ]));
+    let env = [
+        ("MIRAI_MQTT__PARTIAL_REPLIES", "true".to_owned()),
+        ("OPENAI_API_KEY", "sk-partial-0123456789abcdef".to_owned()),
+        ("OPENAI_BASE_URL", model.base_url()),
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut probe =
+            super::mosquitto::Probe::connect(&broker, "partial-probe", &["mirai/e2e/#"]).await;
+        let daemon = Daemon::start_env(&hub, &broker.url(), &env);
+        probe.status_is("mirai/e2e/status", "online").await;
+        probe
+            .publish("mirai/e2e/ask", "what should we watch tonight?")
+            .await;
+        assert_eq!(
+            probe.json_on("mirai/e2e/reply/partial").await["text"],
+            "A quiet comedy."
+        );
+        assert_eq!(
+            probe.json_on("mirai/e2e/reply/partial").await["text"],
+            "Then bed."
+        );
+        assert_eq!(
+            probe.json_on("mirai/e2e/reply").await["text"],
+            "A quiet comedy. Then bed."
+        );
+        daemon.stop();
+    });
 }

@@ -27,6 +27,8 @@ const FAILED: &str = "Sorry, something went wrong.";
 /// Hands questions to the hub and answers to the broker.
 pub(crate) struct Answerer {
     hub: Arc<dyn Hub>,
+    /// `mirai/<hub_id>/reply/partial` when partial replies are on.
+    partial_topic: Option<String>,
     client: AsyncClient,
     state: Arc<MqttState>,
     permits: Arc<Semaphore>,
@@ -38,11 +40,18 @@ impl Answerer {
     pub(crate) fn new(hub: Arc<dyn Hub>, client: AsyncClient, state: Arc<MqttState>) -> Self {
         Answerer {
             hub,
+            partial_topic: None,
             client,
             state,
             permits: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             closing: AtomicBool::new(false),
         }
+    }
+
+    /// Publishes the sentences of model replies on `topic` as they are written.
+    pub(crate) fn with_partials(mut self, topic: String) -> Self {
+        self.partial_topic = Some(topic);
+        self
     }
 
     /// Starts answering `inbound` in the background, or says at once why not.
@@ -56,8 +65,28 @@ impl Answerer {
         };
         let (hub, client, state) = (self.hub.clone(), self.client.clone(), self.state.clone());
         let Inbound { request, answer } = inbound;
+        let partial = match (&self.partial_topic, &answer) {
+            (Some(topic), Answer::Plain { id, site, .. }) => {
+                Some((topic.clone(), id.clone(), site.clone(), client.clone()))
+            }
+            _ => None,
+        };
         tokio::spawn(async move {
-            let reply = tokio::task::spawn_blocking(move || hub.respond(request)).await;
+            let reply = tokio::task::spawn_blocking(move || match partial {
+                Some((topic, id, site, client)) => {
+                    let session = request.session.clone();
+                    let mut say = |text: &str| {
+                        let body = serde_json::json!({"id": id, "text": text, "session_id": session, "site_id": site});
+                        // Never waits: a sentence that finds the channel full is left to the reply.
+                        if let Err(err) = client.try_publish(&topic, QoS::AtLeastOnce, false, body.to_string()) {
+                            warn!(cause = %err, "partial reply dropped");
+                        }
+                    };
+                    hub.respond_streaming(request, &mut say)
+                }
+                None => hub.respond(request),
+            })
+            .await;
             let (topic, payload) = match reply {
                 Ok(reply) => answer.render(&reply),
                 Err(err) => {

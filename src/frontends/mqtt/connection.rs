@@ -321,6 +321,14 @@ impl Reporter {
         }
     }
 
+    /// The activity event and fresh figures after an answer.
+    fn after(&self, reply: &Reply) {
+        if let Some(event) = discovery::event_payload(reply) {
+            self.send(&self.event_topic, false, event.to_string());
+        }
+        self.publish_state();
+    }
+
     /// Publishes the `state` payload, retained. Never waits: a full channel drops it, and the
     /// next answer or refresh sends fresher figures anyway.
     fn publish_state(&self) {
@@ -338,10 +346,13 @@ impl Reporter {
 impl Hub for Reporter {
     fn respond(&self, request: Request) -> Reply {
         let reply = self.hub.respond(request);
-        if let Some(event) = discovery::event_payload(&reply) {
-            self.send(&self.event_topic, false, event.to_string());
-        }
-        self.publish_state();
+        self.after(&reply);
+        reply
+    }
+
+    fn respond_streaming(&self, request: Request, on_sentence: &mut dyn FnMut(&str)) -> Reply {
+        let reply = self.hub.respond_streaming(request, on_sentence);
+        self.after(&reply);
         reply
     }
 

@@ -35,6 +35,8 @@ pub struct MqttSettings {
     pub hermes: bool,
     /// Home Assistant's discovery prefix; `None` turns discovery off.
     pub discovery_prefix: Option<String>,
+    /// Also publish a model's reply sentence by sentence on `mirai/<hub_id>/reply/partial`.
+    pub partial_replies: bool,
 }
 
 impl std::fmt::Debug for MqttSettings {
@@ -91,6 +93,7 @@ impl MqttSettings {
             keep_alive: DEFAULT_KEEP_ALIVE,
             hermes: false,
             discovery_prefix: Some(super::discovery::DEFAULT_PREFIX.to_owned()),
+            partial_replies: false,
         };
         settings.validate()?;
         Ok(settings)

@@ -66,6 +66,11 @@ impl Topics {
     }
 
     /// The retained `online`/`offline` topic, also the last will's.
+    /// Where sentences of a reply go as they are written.
+    pub(crate) fn partial(&self) -> String {
+        format!("{}/partial", self.reply)
+    }
+
     pub(crate) fn status(&self) -> &str {
         &self.status
     }
