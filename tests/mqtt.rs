@@ -376,8 +376,6 @@ async fn settings_are_checked_before_connecting() {
         .await
         .unwrap_err();
     assert!(matches!(err, MqttError::HubId(_)), "{err}");
-    let err = MqttSettings::from_url("mqtts://127.0.0.1", "h1").unwrap_err();
-    assert!(err.to_string().contains("TLS not supported yet"), "{err}");
 }
 
 #[tokio::test]
@@ -519,4 +517,131 @@ async fn partial_replies_come_sentence_by_sentence_before_the_reply() {
         "echo: tell me a story"
     );
     assert_eq!(daemon.shutdown().await, Ended::Clean);
+}
+
+/// A home CA and a certificate for 127.0.0.1 signed by it, made with the openssl command.
+fn home_ca(dir: &std::path::Path) -> (std::path::PathBuf, String) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output();
+        let out = out.expect("openssl runs (tests/run installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec[..],
+        &[
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mirai test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ][..],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec[..],
+        &[
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ][..],
+    ]
+    .concat());
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    let d = dir.display();
+    let lines = format!("cafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n");
+    (dir.join("ca.pem"), lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtts_with_a_home_ca() {
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, tls_lines) = home_ca(certs.path());
+    // The broker may drop root for its own user: let it read the files.
+    for entry in std::fs::read_dir(certs.path()).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            entry.unwrap().path(),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    std::fs::set_permissions(
+        certs.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    // A second listener with TLS for the daemon; the probe stays on the plain one.
+    let tls_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let broker = Mosquitto::start_with(&format!("listener {tls_port} 127.0.0.1\n{tls_lines}"));
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/#"]).await;
+    let mut settings =
+        MqttSettings::from_url(&format!("mqtts://127.0.0.1:{tls_port}"), "h1").unwrap();
+    settings.ca_file = Some(ca);
+    let (hub, state) = (Arc::new(EchoHub::default()), Arc::new(MqttState::default()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(mqtt::run(hub, settings, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    probe.status_is("mirai/h1/status", "online").await;
+    probe.publish("mirai/h1/ask", "over tls").await;
+    assert_eq!(
+        probe.json_on("mirai/h1/reply").await["text"],
+        "echo: over tls"
+    );
+    stop.send(()).unwrap();
+    assert_eq!(
+        tokio::time::timeout(WAIT, task)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap(),
+        Ended::Clean
+    );
 }

@@ -143,6 +143,7 @@ pub(super) fn mqtt_settings(app: &App) -> anyhow::Result<MqttSettings> {
     settings.hermes = cfg.hermes;
     settings.discovery_prefix = cfg.discovery_prefix.clone();
     settings.partial_replies = cfg.partial_replies;
+    settings.ca_file = cfg.ca_file.as_deref().map(|p| app.config().in_data_dir(p));
     settings.validate()?;
     Ok(settings)
 }

@@ -253,6 +253,11 @@ impl Config {
         resolve(&self.data_dir, &self.settings.memory.db_path)
     }
 
+    /// `p` as the config means it: itself if absolute, else under the data folder.
+    pub fn in_data_dir(&self, p: &Path) -> PathBuf {
+        resolve(&self.data_dir, p)
+    }
+
     /// The log file, if logging to a file.
     pub fn log_path(&self) -> Option<PathBuf> {
         let logs = &self.settings.monitoring.logs;

@@ -33,6 +33,9 @@ pub struct Mqtt {
     pub hermes: bool,
     /// Home Assistant's discovery prefix; `null` announces nothing.
     pub discovery_prefix: Option<String>,
+    /// For `mqtts://`: a PEM file with the CA that signed the broker's certificate (relative to
+    /// `data_dir`); the public web roots when absent.
+    pub ca_file: Option<PathBuf>,
     /// Publish a model's reply sentence by sentence on `mirai/<hub_id>/reply/partial` as it
     /// is written, so a speaker can start early.
     pub partial_replies: bool,
@@ -52,6 +55,7 @@ impl Default for Mqtt {
             keep_alive: Duration::from_secs(30),
             hermes: true,
             discovery_prefix: Some("homeassistant".into()),
+            ca_file: None,
             partial_replies: false,
             password: None,
         }

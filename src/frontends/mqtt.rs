@@ -29,6 +29,7 @@ mod hermes;
 mod message;
 mod settings;
 mod state;
+mod tls;
 mod topics;
 
 use std::future::Future;
@@ -59,9 +60,9 @@ pub enum MqttError {
         /// What is wrong.
         message: String,
     },
-    /// An `mqtts://` URL.
-    #[error("mqtts://: TLS not supported yet; use mqtt:// to a broker on the hub or a trusted LAN")]
-    TlsNotSupported,
+    /// TLS could not be set up (an unreadable or empty CA file).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The hub id cannot be part of a topic.
     #[error("hub id {0:?} cannot be used in MQTT topics: 1 to 64 characters, no '/', '+' or '#'")]
     HubId(String),
@@ -106,8 +107,9 @@ pub async fn run(
     if let Some(prefix) = &settings.discovery_prefix {
         topics = topics.with_ha_status(prefix);
     }
-    let (client, mut events) =
-        AsyncClient::new(options(&settings, topics.status()), REQUEST_CHANNEL_CAP);
+    let mut opts = options(&settings, topics.status());
+    tls::secure(&mut opts, &settings)?;
+    let (client, mut events) = AsyncClient::new(opts, REQUEST_CHANNEL_CAP);
     // A reply is a small write right after the PUBACK of its question: with Nagle's algorithm
     // it would wait for the broker's delayed ACK (tens of milliseconds) before leaving.
     let mut network = rumqttc::NetworkOptions::new();

@@ -41,6 +41,11 @@ pub struct Mosquitto {
 impl Mosquitto {
     /// Starts a broker on a free port and waits until it accepts connections.
     pub fn start() -> Mosquitto {
+        Mosquitto::start_with("")
+    }
+
+    /// The same with more lines for its listener (e.g. `certfile …` for TLS).
+    pub fn start_with(listener_lines: &str) -> Mosquitto {
         assert!(
             Path::new(MOSQUITTO).is_file(),
             "{MOSQUITTO} is missing: run tests/run (it installs the Debian package mosquitto), \
@@ -50,7 +55,7 @@ impl Mosquitto {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("mosquitto.conf");
         let text = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+            "listener {port} 127.0.0.1\n{listener_lines}allow_anonymous true\npersistence false\n\
              set_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\n"
         );
         std::fs::write(&config, text).unwrap();

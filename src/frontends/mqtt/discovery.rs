@@ -203,7 +203,9 @@ pub async fn unregister(settings: &MqttSettings) -> Result<(), MqttError> {
         return Ok(());
     };
     let (topic, _) = config_payload(&settings.hub_id, prefix);
-    let (client, mut events) = AsyncClient::new(options(settings), UNREGISTER_CHANNEL_CAP);
+    let mut opts = options(settings);
+    super::tls::secure(&mut opts, settings)?;
+    let (client, mut events) = AsyncClient::new(opts, UNREGISTER_CHANNEL_CAP);
     client
         .try_publish(&topic, QoS::AtLeastOnce, true, Vec::new())
         .map_err(|e| MqttError::Broker(e.to_string()))?;

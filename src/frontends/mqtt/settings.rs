@@ -1,6 +1,6 @@
 //! Where the broker is and who we are on it: [`MqttSettings`] and its `mqtt://` URL parser.
-//! Only plain TCP for now; `mqtts://` is refused with a clear error rather than silently sent
-//! in the clear.
+//! `mqtt://` is plain TCP; `mqtts://` is TLS (rustls with ring), checked against a home CA file
+//! or the public web roots.
 
 use std::time::Duration;
 
@@ -8,6 +8,8 @@ use super::MqttError;
 
 /// The port a `mqtt://` URL without one means.
 const DEFAULT_PORT: u16 = 1883;
+/// The MQTT-over-TLS port when an `mqtts://` URL names none.
+const DEFAULT_TLS_PORT: u16 = 8883;
 /// How often we ping an idle broker; the broker declares us gone (and sends the will) after
 /// one and a half times this.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
@@ -37,6 +39,10 @@ pub struct MqttSettings {
     pub discovery_prefix: Option<String>,
     /// Also publish a model's reply sentence by sentence on `mirai/<hub_id>/reply/partial`.
     pub partial_replies: bool,
+    /// TLS (`mqtts://`), checked against `ca_file` or the public web roots.
+    pub tls: bool,
+    /// A PEM file with the CA that signed the broker's certificate (a home CA).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for MqttSettings {
@@ -63,9 +69,9 @@ impl MqttSettings {
             url: redact_url(url),
             message: message.to_owned(),
         };
-        let rest = match url.split_once("://") {
-            Some(("mqtt" | "tcp", rest)) => rest,
-            Some(("mqtts" | "ssl" | "tls", _)) => return Err(MqttError::TlsNotSupported),
+        let (rest, tls) = match url.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => (rest, false),
+            Some(("mqtts" | "ssl" | "tls", rest)) => (rest, true),
             Some((scheme, _)) => return Err(bad(&format!("unknown scheme {scheme:?}"))),
             None => return Err(bad("expected mqtt://host[:port]")),
         };
@@ -77,7 +83,8 @@ impl MqttSettings {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
-        let (host, port) = split_host_port(hostport).map_err(|m| bad(&m))?;
+        let default_port = if tls { DEFAULT_TLS_PORT } else { DEFAULT_PORT };
+        let (host, port) = split_host_port(hostport, default_port).map_err(|m| bad(&m))?;
         let (username, password) = match userinfo.map(|u| u.split_once(':').unwrap_or((u, ""))) {
             Some(("", _)) => return Err(bad("empty user name")),
             Some((user, pass)) => (Some(user.to_owned()), Some(pass.to_owned())),
@@ -94,6 +101,8 @@ impl MqttSettings {
             hermes: false,
             discovery_prefix: Some(super::discovery::DEFAULT_PREFIX.to_owned()),
             partial_replies: false,
+            tls,
+            ca_file: None,
         };
         settings.validate()?;
         Ok(settings)
@@ -126,7 +135,7 @@ impl MqttSettings {
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`.
-fn split_host_port(s: &str) -> Result<(String, u16), String> {
+fn split_host_port(s: &str, default_port: u16) -> Result<(String, u16), String> {
     let (host, port) = if let Some(v6) = s.strip_prefix('[') {
         let (host, after) = v6.split_once(']').ok_or("unclosed [")?;
         (host, after.strip_prefix(':'))
@@ -141,7 +150,7 @@ fn split_host_port(s: &str) -> Result<(String, u16), String> {
     }
     let port = match port {
         Some(p) => p.parse().map_err(|_| format!("bad port {p:?}"))?,
-        None => DEFAULT_PORT,
+        None => default_port,
     };
     Ok((host.to_owned(), port))
 }
@@ -187,10 +196,10 @@ mod tests {
     }
 
     #[test]
-    fn tls_is_refused_clearly() {
-        let err = MqttSettings::from_url("mqtts://pi:8883", "h").unwrap_err();
-        assert!(matches!(err, MqttError::TlsNotSupported));
-        assert!(err.to_string().contains("TLS not supported yet"), "{err}");
+    fn mqtts_means_tls_on_8883_by_default() {
+        let s = MqttSettings::from_url("mqtts://pi", "h").unwrap();
+        assert!(s.tls);
+        assert_eq!(s.port, 8883);
     }
 
     #[test]
