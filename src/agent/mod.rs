@@ -12,6 +12,7 @@
 //! - `persona`: the system prompt and the reply language.
 //! - `tools`: the tools the model may call.
 //! - `cognition`: analyze → plan → execute.
+//! - `screening`: the word gate and the second opinion, before anything acts.
 //! - `sentences`: streamed text cut into sentences for early speech.
 //! - `reflect`: the reply checked against what the tools did.
 //! - `turn`: one request from start to reply.
@@ -26,6 +27,7 @@ pub mod persona;
 mod reflect;
 mod request;
 pub mod safety;
+mod screening;
 mod sentences;
 mod tools;
 mod turn;

@@ -13,7 +13,7 @@ use super::tools::{self, ToolBox};
 use super::{Agent, Gate, REQUEST_DEADLINE, Reply, Request, TurnLog};
 use crate::devices::{Entity, ServiceCall};
 use crate::llm::LlmError;
-use crate::llm::wire::{ChatMessage, ChatRequest, Usage};
+use crate::llm::wire::{ChatMessage, Usage};
 use crate::memory::{AuditEntry, AuditVerdict, Memory, Role, TaskStatus, ThoughtKind};
 
 /// Devices handed to the model as context at most.
@@ -89,61 +89,6 @@ impl Agent {
                 _ => None,
             })
             .collect()
-    }
-
-    /// The word gate: the blocked category, if any. Refusals are always audited.
-    fn screen(&self, req: &Request) -> Option<String> {
-        if !self.settings.filter_enabled {
-            return None;
-        }
-        match self.words.check(&req.text) {
-            super::safety::Verdict::Block { category, matched } => {
-                self.audit(req, AuditVerdict::Block, Some(&category), &matched);
-                Some(category)
-            }
-            super::safety::Verdict::Allow => {
-                if self.settings.log_all_requests {
-                    self.audit(req, AuditVerdict::Allow, None, "");
-                }
-                None
-            }
-        }
-    }
-
-    /// The fast model's opinion of a request the word gate let through and the local intents
-    /// did not take (`ethical_filter.second_opinion`): the category when it finds it
-    /// harmful. When the model cannot answer, strict mode refuses and normal mode allows.
-    fn second_opinion(&self, req: &Request) -> Option<String> {
-        if !(self.settings.filter_enabled && self.settings.second_opinion) {
-            return None;
-        }
-        let request = ChatRequest::new(vec![
-            ChatMessage::system(
-                "You screen requests made to a home assistant. Reply with JSON \
-                 {\"harmful\": true|false, \"category\": string}. Harmful means asking for help \
-                 to hurt people or oneself, malware or break-ins, weapons, making drugs, or \
-                 stalking someone. Ordinary home, cooking, tech and chat requests are not harmful.",
-            ),
-            ChatMessage::user(req.text.clone()),
-        ])
-        .json_object();
-        let verdict = self
-            .llm
-            .chat(crate::llm::Role::Fast, &request)
-            .ok()
-            .and_then(|a| serde_json::from_str::<Value>(a.response.text.as_deref()?).ok());
-        let category = match verdict {
-            Some(v) if v["harmful"] == Value::Bool(true) => {
-                Some(v["category"].as_str().unwrap_or("harmful").to_owned())
-            }
-            Some(_) => None,
-            None if self.settings.strict_mode => Some("unverified".to_owned()),
-            None => None,
-        };
-        if let Some(c) = &category {
-            self.audit(req, AuditVerdict::Block, Some(c), "second opinion");
-        }
-        category
     }
 
     /// The fast path: a command understood without a model.
