@@ -303,6 +303,44 @@ impl Llm {
         body: &serde_json::Value,
         parse: impl Fn(&[u8]) -> Result<T, wire::WireError>,
     ) -> Result<(T, u32), LlmError> {
+        self.attempts(t, profile, path, body, |call, bytes, label| {
+            let reply = (self.inner.transport)
+                .post(call, bytes)
+                .map_err(|f| Failed::transport(label, f, call.timeout))?;
+            if !(200..300).contains(&reply.status) {
+                return Err(Failed::status(label, &reply));
+            }
+            parse(reply.body.as_bytes()).map_err(|e| Failed::bad(label, e.to_string()))
+        })
+    }
+
+    /// A streamed chat completion, with retries until the first event.
+    fn stream(
+        &self,
+        t: &Target<'_>,
+        profile: &ModelProfile,
+        body: &serde_json::Value,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<(ChatResponse, u32), LlmError> {
+        let idle = self.inner.stream_idle;
+        self.attempts(t, profile, CHAT, body, |call, bytes, label| {
+            let mut events = SseEvents::new(&mut *on_text);
+            let ended =
+                (self.inner.transport).post_stream(call, bytes, idle, &mut |b| events.push(b));
+            events.finish(label, ended, call.timeout, idle)
+        })
+    }
+
+    /// One logical call to `path` with `body`: `once` makes each attempt (given the call, the
+    /// body's bytes and the endpoint's label) under the breaker and the retry policy.
+    fn attempts<T>(
+        &self,
+        t: &Target<'_>,
+        profile: &ModelProfile,
+        path: &str,
+        body: &serde_json::Value,
+        mut once: impl FnMut(&Call<'_>, &[u8], &str) -> Result<T, Failed>,
+    ) -> Result<(T, u32), LlmError> {
         let i = &self.inner;
         let label = t.endpoint.label(path);
         let timeout = profile.timeout.unwrap_or(i.default_timeout);
@@ -321,49 +359,7 @@ impl Llm {
                     timeout,
                     idempotency_key: Some(key),
                 };
-                let reply = i
-                    .transport
-                    .post(&call, &bytes)
-                    .map_err(|f| Failed::transport(&label, f, timeout))?;
-                if !(200..300).contains(&reply.status) {
-                    return Err(Failed::status(&label, &reply));
-                }
-                parse(reply.body.as_bytes()).map_err(|e| Failed::bad(&label, e.to_string()))
-            },
-        )
-    }
-
-    /// A streamed chat completion, with retries until the first event.
-    fn stream(
-        &self,
-        t: &Target<'_>,
-        profile: &ModelProfile,
-        body: &serde_json::Value,
-        on_text: &mut dyn FnMut(&str),
-    ) -> Result<(ChatResponse, u32), LlmError> {
-        let i = &self.inner;
-        let label = t.endpoint.label(CHAT);
-        let timeout = profile.timeout.unwrap_or(i.default_timeout);
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
-        attempt::run(
-            &i.env,
-            &i.policy,
-            &i.breakers,
-            &i.metrics,
-            t.endpoint,
-            CHAT,
-            |key| {
-                let call = Call {
-                    endpoint: t.endpoint,
-                    path: CHAT,
-                    timeout,
-                    idempotency_key: Some(key),
-                };
-                let mut events = SseEvents::new(on_text);
-                let ended = i
-                    .transport
-                    .post_stream(&call, &bytes, i.stream_idle, &mut |b| events.push(b));
-                events.finish(&label, ended, timeout, i.stream_idle)
+                once(&call, &bytes, &label)
             },
         )
     }
