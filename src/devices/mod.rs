@@ -189,6 +189,15 @@ pub trait Backend: Send + Sync {
     fn areas(&self) -> Vec<Area>;
     /// Carries out a call on one of its entities.
     fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError>;
+    /// One entity as it is now (back ends with many entities answer from an index).
+    fn entity(&self, id: &str) -> Option<Entity> {
+        self.entities().into_iter().find(|e| e.id == id)
+    }
+    /// A number that changes whenever entities appear or go, or their names, aliases or
+    /// areas change (not when a state changes): whoever indexes names rebuilds on a change.
+    fn generation(&self) -> u64 {
+        0
+    }
 }
 
 /// Every back end's entities, reached by entity id.
@@ -236,13 +245,25 @@ impl Registry {
 
     /// The entity with `id`.
     pub fn entity(&self, id: &str) -> Option<Entity> {
-        self.entities().into_iter().find(|e| e.id == id)
+        self.backends.iter().find_map(|b| {
+            b.entity(id).map(|mut e| {
+                b.name().clone_into(&mut e.backend);
+                e
+            })
+        })
+    }
+
+    /// Changes whenever any back end's entities, names, aliases or areas change.
+    pub fn generation(&self) -> u64 {
+        self.backends.iter().fold(0u64, |acc, b| {
+            acc.wrapping_mul(31).wrapping_add(b.generation())
+        })
     }
 
     /// Carries out `call` on the back end that owns its entity.
     pub fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError> {
         for b in &self.backends {
-            if b.entities().iter().any(|e| e.id == call.entity_id) {
+            if b.entity(&call.entity_id).is_some() {
                 return b.call(call);
             }
         }
