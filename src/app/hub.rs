@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::metrics::Metrics;
 use crate::agent::{Agent, Reply, Request};
 use crate::devices::Entity;
+use crate::devices::home_assistant::Events;
 use crate::frontends::hub::Hub;
 use crate::frontends::mqtt::MqttState;
 use crate::llm::breaker::BreakerState;
@@ -49,6 +50,7 @@ pub struct AgentHub {
     latencies: Mutex<VecDeque<Duration>>,
     metrics: Metrics,
     services: Mutex<Vec<(String, ServiceState)>>,
+    events: OnceLock<Events>,
 }
 
 impl AgentHub {
@@ -66,6 +68,7 @@ impl AgentHub {
             recent: Mutex::new(VecDeque::with_capacity(RECENT)),
             latencies: Mutex::new(VecDeque::with_capacity(LATENCY_WINDOW)),
             services: Mutex::new(Vec::new()),
+            events: OnceLock::new(),
         }
     }
 
@@ -82,6 +85,12 @@ impl AgentHub {
             .push((name.to_owned(), state));
     }
 
+    /// Fires Home Assistant events (`mirai_reply`, `mirai_action`, `mirai_blocked`) after
+    /// each answer.
+    pub fn set_events(&self, events: Events) {
+        let _ = self.events.set(events);
+    }
+
     /// Shows the MQTT front end's counters in the metrics.
     pub(crate) fn set_mqtt(&self, state: Arc<MqttState>) {
         self.metrics.set_mqtt(state);
@@ -93,6 +102,9 @@ impl AgentHub {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         self.metrics.record(&source, &reply.via, took);
+        if let Some(events) = self.events.get() {
+            events.after(request, reply);
+        }
         let mut latencies = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
         if latencies.len() == LATENCY_WINDOW {
             latencies.pop_front();

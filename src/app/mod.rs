@@ -21,7 +21,7 @@ mod serve;
 mod services;
 mod terminal;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -30,6 +30,7 @@ use crate::agent::Agent;
 use crate::config::{Config, ConfigError, Env, LoadOptions};
 use crate::devices::Registry;
 use crate::devices::demo::DemoHouse;
+use crate::devices::home_assistant::{self, HomeAssistant};
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
@@ -45,6 +46,7 @@ const DEMO_STATE_FILE: &str = "demo-state.json";
 /// The parts of one run of `mirai`.
 pub struct App {
     config: Config,
+    home_assistant: OnceLock<Option<Arc<HomeAssistant>>>,
     _logs: LogGuard,
 }
 
@@ -74,6 +76,7 @@ impl App {
             .context("cannot set up logging")?;
         Ok(App {
             config,
+            home_assistant: OnceLock::new(),
             _logs: guard,
         })
     }
@@ -105,7 +108,47 @@ impl App {
             std::fs::create_dir_all(self.config.data_dir())?;
             registry.add(Arc::new(house.with_state_file(state)));
         }
+        if let Some(ha) = self.home_assistant()? {
+            registry.add(ha);
+        }
         Ok(registry)
+    }
+
+    /// The Home Assistant back end when `home_assistant.enabled`, its link started once per
+    /// run (the daemon and the in-process agent share it).
+    pub fn home_assistant(&self) -> anyhow::Result<Option<Arc<HomeAssistant>>> {
+        if let Some(ha) = self.home_assistant.get() {
+            return Ok(ha.clone());
+        }
+        let cfg = &self.config.settings().home_assistant;
+        let ha = if cfg.enabled {
+            let token = self.config.ha_token().with_context(|| {
+                format!(
+                    "home_assistant.enabled is on but there is no token: set {} or \
+                     home_assistant.token_file",
+                    crate::config::HA_TOKEN_VAR
+                )
+            })?;
+            let ca_file = cfg.ca_file.as_deref().map(|p| self.config.in_data_dir(p));
+            let settings = home_assistant::Settings::new(cfg, token.value.clone(), ca_file)?;
+            Some(Arc::new(HomeAssistant::start(settings)?))
+        } else {
+            None
+        };
+        Ok(self.home_assistant.get_or_init(|| ha).clone())
+    }
+
+    /// For one-shot commands: waits up to `home_assistant.timeout_s` for Home Assistant's
+    /// entities, and says so in the log when they did not come (the command goes on).
+    pub fn wait_for_devices(&self) -> anyhow::Result<()> {
+        if let Some(ha) = self.home_assistant()? {
+            let limit = self.config.settings().home_assistant.timeout;
+            if !ha.wait_synced(limit) {
+                let why = ha.status().error.unwrap_or_else(|| "no answer yet".into());
+                tracing::warn!(cause = %why, "Home Assistant's entities are not loaded");
+            }
+        }
+        Ok(())
     }
 
     /// The agent over the registry, with its own memory connection and model client.

@@ -74,6 +74,28 @@ pub(super) async fn start(
         http: None,
         mqtt: None,
     };
+    if let Some(ha) = app.home_assistant()? {
+        if let Some(events) = ha.events() {
+            hub.set_events(events.clone());
+        }
+        hub.add_service(
+            "home_assistant",
+            Arc::new(move || {
+                let st = ha.status();
+                match (st.connected, st.synced) {
+                    (true, true) => format!(
+                        "connected to {}, {} of {} entities",
+                        st.version, st.entities.0, st.entities.1
+                    ),
+                    (true, false) => format!("connected to {}, loading entities", st.version),
+                    _ => format!(
+                        "disconnected: {}",
+                        st.error.unwrap_or_else(|| "connecting".into())
+                    ),
+                }
+            }),
+        );
+    }
     if with_mqtt && s.mqtt.enabled {
         services.mqtt = Some(start_mqtt(app, hub.clone())?);
     }

@@ -104,7 +104,11 @@ pub(super) fn ask(app: &App, args: AskArgs, json: bool) -> anyhow::Result<ExitCo
     let request = Request::new(args.text, Source::Cli, &user, &args.session);
     let reply = match daemon(app, args.local, args.demo) {
         Some(remote) => remote.ask(&request)?,
-        None => app.agent(args.demo)?.handle(&request),
+        None => {
+            let agent = app.agent(args.demo)?;
+            app.wait_for_devices()?;
+            agent.handle(&request)
+        }
     };
     emit(json, &reply.to_json(), || reply_text(&reply))?;
     Ok(ExitCode::SUCCESS)
@@ -140,7 +144,9 @@ pub(super) fn terminal(app: &App, args: TerminalArgs) -> anyhow::Result<ExitCode
             Arc::new(remote)
         }
         None => {
-            let hub = AgentHub::new(Arc::new(app.agent(args.demo)?));
+            let agent = app.agent(args.demo)?;
+            app.wait_for_devices()?;
+            let hub = AgentHub::new(Arc::new(agent));
             hub.set_ready();
             Arc::new(AgentTerminal(Arc::new(hub)))
         }
@@ -164,6 +170,7 @@ pub(super) fn devices(app: &App, args: DevicesArgs, json: bool) -> anyhow::Resul
         Some(remote) => (Vec::new(), remote.devices()?),
         None => {
             let registry = app.registry(args.demo)?;
+            app.wait_for_devices()?;
             (registry.areas(), registry.entities())
         }
     };

@@ -7,6 +7,7 @@
 
 mod agent;
 mod bounds;
+mod home_assistant;
 mod models;
 mod mqtt;
 mod openai;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 pub use agent::{
     ActionDecision, ActionRule, Demo, Devices, EthicalFilter, Language, Persona, Tone, Verbosity,
 };
+pub use home_assistant::{Expose, HomeAssistant};
 pub use models::{ModelProfile, Models, Role};
 pub use mqtt::Mqtt;
 pub use openai::{Backoff, Budget, Fallbacks, Local, Openai, Price, RequestDefaults};
@@ -40,6 +42,8 @@ pub const OPENAI_KEY_VAR: &str = "OPENAI_API_KEY";
 pub const LOCAL_KEY_VAR: &str = "MIRAI_LOCAL_API_KEY";
 /// The environment variable that holds the MQTT password.
 pub const MQTT_PASSWORD_VAR: &str = "MQTT_PASSWORD";
+/// The variable holding Home Assistant's long-lived access token.
+pub const HA_TOKEN_VAR: &str = "HA_TOKEN";
 /// The environment variable that overrides `openai.base_url`.
 pub const OPENAI_BASE_URL_VAR: &str = "OPENAI_BASE_URL";
 
@@ -145,6 +149,7 @@ pub struct Config {
     openai_key: Option<LoadedSecret>,
     local_key: Option<LoadedSecret>,
     mqtt_password: Option<LoadedSecret>,
+    ha_token: Option<LoadedSecret>,
 }
 
 impl Config {
@@ -217,6 +222,12 @@ impl Config {
             .as_ref()
             .map(|p| resolve(&data_dir, p));
         let mqtt_password = secret::load(MQTT_PASSWORD_VAR, mqtt_file.as_deref(), &|v| env.get(v))?;
+        let ha_file = settings
+            .home_assistant
+            .token_file
+            .as_ref()
+            .map(|p| resolve(&data_dir, p));
+        let ha_token = secret::load(HA_TOKEN_VAR, ha_file.as_deref(), &|v| env.get(v))?;
         Ok(Config {
             settings,
             origin,
@@ -225,6 +236,7 @@ impl Config {
             openai_key,
             local_key,
             mqtt_password,
+            ha_token,
         })
     }
 
@@ -279,12 +291,18 @@ impl Config {
         self.mqtt_password.as_ref()
     }
 
+    /// Home Assistant's access token, if one is set.
+    pub fn ha_token(&self) -> Option<&LoadedSecret> {
+        self.ha_token.as_ref()
+    }
+
     /// Every secret value, for the log redactor.
     pub fn secret_values(&self) -> Vec<String> {
         self.openai_key
             .iter()
             .chain(&self.local_key)
             .chain(&self.mqtt_password)
+            .chain(&self.ha_token)
             .map(|s| s.value.expose().to_owned())
             .collect()
     }

@@ -13,6 +13,11 @@ use super::ConfigError;
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret MIRAI made or was handed (a test's token).
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
     /// The value, for the one place that sends it (an HTTP header, a login).
     pub fn expose(&self) -> &str {
         &self.0
@@ -90,7 +95,7 @@ impl<'de> Deserialize<'de> for Forbidden {
         serde::de::IgnoredAny::deserialize(d)?;
         Err(D::Error::custom(
             "secrets are not read from the config file: set them in the environment \
-             (OPENAI_API_KEY, MQTT_PASSWORD) or point the matching *_file key at a file that \
+             (OPENAI_API_KEY, MQTT_PASSWORD, HA_TOKEN) or point the matching *_file key at a file that \
              holds them",
         ))
     }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::agent::{Devices, EthicalFilter, Persona};
 use super::bounds;
+use super::home_assistant::HomeAssistant;
 use super::mqtt::Mqtt;
 use super::openai::Openai;
 
@@ -46,6 +47,8 @@ pub struct Settings {
     pub devices: Devices,
     /// The MQTT broker.
     pub mqtt: Mqtt,
+    /// The Home Assistant instance beside the hub.
+    pub home_assistant: HomeAssistant,
     /// Front ends and background services.
     pub services: Services,
 }
@@ -66,6 +69,7 @@ impl Default for Settings {
             persona: Persona::default(),
             devices: Devices::default(),
             mqtt: Mqtt::default(),
+            home_assistant: HomeAssistant::default(),
             services: Services::default(),
         }
     }

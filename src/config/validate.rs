@@ -52,6 +52,7 @@ pub(super) fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
             ),
         ));
     }
+    check_home_assistant(s)?;
     if s.name.trim().is_empty() {
         return Err(("name", "must not be empty".into()));
     }
@@ -93,6 +94,35 @@ fn check_llm(o: &Openai) -> Result<(), (&'static str, String)> {
                 format!(
                     "expected an http:// or https:// URL, got {:?}",
                     local.base_url
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Home Assistant's URL, and globs that can match something.
+fn check_home_assistant(s: &Settings) -> Result<(), (&'static str, String)> {
+    let ha = &s.home_assistant;
+    if !is_http_url(&ha.url) {
+        return Err((
+            "home_assistant.url",
+            format!("expected http://host:8123 or https://…, got {:?}", ha.url),
+        ));
+    }
+    let globs = [
+        ("home_assistant.expose.include", &ha.expose.include),
+        ("home_assistant.expose.exclude", &ha.expose.exclude),
+    ];
+    for (key, list) in globs {
+        if let Some(bad) = list
+            .iter()
+            .find(|g| g.trim().is_empty() || g.chars().count() > 200)
+        {
+            return Err((
+                key,
+                format!(
+                    "{bad:?} is not an entity id glob (1 to 200 characters, * and ? as wildcards)"
                 ),
             ));
         }

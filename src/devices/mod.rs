@@ -7,6 +7,8 @@
 //! which back end acts.
 
 pub mod demo;
+pub(crate) mod glob;
+pub mod home_assistant;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +41,16 @@ pub enum Domain {
     Scene,
     /// Alarm panels.
     AlarmControlPanel,
+    /// Scripts (Home Assistant): run with `turn_on`.
+    Script,
+    /// Robot vacuums.
+    Vacuum,
+    /// Humidifiers and dehumidifiers.
+    Humidifier,
+    /// Water heaters and boilers.
+    WaterHeater,
+    /// To-do lists.
+    Todo,
 }
 
 impl Domain {
@@ -56,7 +68,37 @@ impl Domain {
             Domain::MediaPlayer => "media_player",
             Domain::Scene => "scene",
             Domain::AlarmControlPanel => "alarm_control_panel",
+            Domain::Script => "script",
+            Domain::Vacuum => "vacuum",
+            Domain::Humidifier => "humidifier",
+            Domain::WaterHeater => "water_heater",
+            Domain::Todo => "todo",
         }
+    }
+
+    /// Every domain MIRAI knows.
+    pub const ALL: [Domain; 16] = [
+        Domain::Light,
+        Domain::Switch,
+        Domain::Sensor,
+        Domain::BinarySensor,
+        Domain::Climate,
+        Domain::Cover,
+        Domain::Lock,
+        Domain::Fan,
+        Domain::MediaPlayer,
+        Domain::Scene,
+        Domain::AlarmControlPanel,
+        Domain::Script,
+        Domain::Vacuum,
+        Domain::Humidifier,
+        Domain::WaterHeater,
+        Domain::Todo,
+    ];
+
+    /// The domain named `name` (`light`, `binary_sensor`…), if MIRAI knows it.
+    pub fn from_name(name: &str) -> Option<Domain> {
+        Domain::ALL.into_iter().find(|d| d.as_str() == name)
     }
 }
 

@@ -117,7 +117,46 @@ pub fn run(config: Result<&Config, String>, memory_settings: &memory::Settings) 
         ),
     }
     check_broker(&mut report, config);
+    check_home_assistant(&mut report, config);
     report
+}
+
+/// Whether Home Assistant answers and takes the token: a missing or rejected token fails
+/// (only a person can fix it), an unreachable Home Assistant is a warning.
+fn check_home_assistant(report: &mut Report, config: &Config) {
+    use crate::devices::home_assistant::{self, HaError, Settings};
+    let cfg = &config.settings().home_assistant;
+    if !cfg.enabled {
+        return;
+    }
+    let Some(token) = config.ha_token() else {
+        return report.push(
+            "home_assistant",
+            Status::Fail,
+            "no token: set HA_TOKEN or home_assistant.token_file (a long-lived access token)",
+        );
+    };
+    let ca = cfg.ca_file.as_deref().map(|p| config.in_data_dir(p));
+    let checked = Settings::new(cfg, token.value.clone(), ca).and_then(home_assistant::check);
+    match checked {
+        Ok(()) => report.push(
+            "home_assistant",
+            Status::Ok,
+            format!(
+                "{} answers and takes the token ({})",
+                cfg.url,
+                describe(&token.source)
+            ),
+        ),
+        Err(e @ (HaError::TokenRejected | HaError::Config(_))) => {
+            report.push("home_assistant", Status::Fail, e.to_string())
+        }
+        Err(e) => report.push(
+            "home_assistant",
+            Status::Warn,
+            format!("{e}; MIRAI keeps trying, the rest works"),
+        ),
+    }
 }
 
 fn describe(source: &crate::config::SecretSource) -> String {

@@ -12,7 +12,7 @@
 use super::SafetyError;
 use super::defaults::default_decision;
 use crate::config::{ActionDecision as RuleAction, ActionRule as Rule};
-use crate::devices::{Entity, ServiceCall};
+use crate::devices::{Entity, ServiceCall, glob};
 
 /// Rules the owner may write.
 pub const MAX_RULES: usize = 256;
@@ -79,10 +79,10 @@ impl ActionPolicy {
             };
         }
         let rule = self.rules.iter().find(|r| {
-            glob_match(&r.entity, &entity.id)
+            glob::matches(&r.entity, &entity.id)
                 && r.service
                     .as_ref()
-                    .is_none_or(|s| glob_match(s, &call.service))
+                    .is_none_or(|s| glob::matches(s, &call.service))
         });
         let Some(rule) = rule else {
             return default_decision(entity, call, &name);
@@ -121,30 +121,6 @@ fn display_name(entity: &Entity) -> String {
         Some((cut, _)) => format!("{}…", &cleaned[..cut]),
         None => cleaned,
     }
-}
-
-/// Matches `text` against `glob` (`*` any run, `?` one character), in O(len²) at worst.
-fn glob_match(glob: &str, text: &str) -> bool {
-    let (glob, text): (Vec<char>, Vec<char>) = (glob.chars().collect(), text.chars().collect());
-    let (mut g, mut t) = (0, 0);
-    // Where the last `*` was, and the text position it is currently stretched to.
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if g < glob.len() && (glob[g] == '?' || glob[g] == text[t]) {
-            g += 1;
-            t += 1;
-        } else if g < glob.len() && glob[g] == '*' {
-            star = Some((g, t));
-            g += 1;
-        } else if let Some((sg, st)) = star {
-            star = Some((sg, st + 1));
-            g = sg + 1;
-            t = st + 1;
-        } else {
-            return false;
-        }
-    }
-    glob[g..].iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]
@@ -278,15 +254,15 @@ pub(super) mod tests {
 
     #[test]
     fn globs_match_whole_ids() {
-        assert!(glob_match("lock.*", "lock.front_door"));
-        assert!(glob_match("cover.garage_*", "cover.garage_left"));
-        assert!(!glob_match("cover.garage_*", "cover.garage"));
-        assert!(glob_match("*", ""));
-        assert!(glob_match("*.front_*", "lock.front_door"));
-        assert!(glob_match("lock.?ack", "lock.back"));
-        assert!(!glob_match("lock.*", "light.lock"));
-        assert!(!glob_match("lock", "lock.front"));
-        assert!(glob_match("a*b*c", "aXXbYYbZc"));
-        assert!(!glob_match("a*b*c", "aXXbYYbZ"));
+        assert!(glob::matches("lock.*", "lock.front_door"));
+        assert!(glob::matches("cover.garage_*", "cover.garage_left"));
+        assert!(!glob::matches("cover.garage_*", "cover.garage"));
+        assert!(glob::matches("*", ""));
+        assert!(glob::matches("*.front_*", "lock.front_door"));
+        assert!(glob::matches("lock.?ack", "lock.back"));
+        assert!(!glob::matches("lock.*", "light.lock"));
+        assert!(!glob::matches("lock", "lock.front"));
+        assert!(glob::matches("a*b*c", "aXXbYYbZc"));
+        assert!(!glob::matches("a*b*c", "aXXbYYbZ"));
     }
 }

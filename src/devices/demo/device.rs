@@ -56,7 +56,10 @@ impl Device {
             Domain::Lock => lock(entity, &data),
             Domain::AlarmControlPanel => alarm(entity, &data),
             Domain::Scene => scene(entity, &data),
-            Domain::Sensor | Domain::BinarySensor => Err(data.unknown()),
+            Domain::Script | Domain::Humidifier | Domain::Vacuum | Domain::WaterHeater => {
+                power(entity, &data)
+            }
+            Domain::Sensor | Domain::BinarySensor | Domain::Todo => Err(data.unknown()),
         }
     }
 }

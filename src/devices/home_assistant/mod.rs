@@ -1,0 +1,505 @@
+//! The Home Assistant back end: MIRAI sees Home Assistant's entities (with their areas,
+//! devices and aliases), acts through its services, reads the state back to tell the truth,
+//! and fires events that automations can trigger on.
+//!
+//! A thread of its own runs the WebSocket link (a small current-thread runtime), so the back
+//! end works the same under the daemon and in a one-shot `mirai ask`; service calls and
+//! events go over REST from the caller's (blocking) thread.
+//!
+//! # Layout
+//!
+//! - `wire`: the WebSocket API's messages as data.
+//! - `house`: states and registries → the exposed entities.
+//! - `exposure`: which entities MIRAI sees.
+//! - `truth`: what a call should lead to, and the words when it did not.
+//! - `link`: the WebSocket connection: auth, sync, events, ping, reconnect.
+//! - `rest`: the REST API: status, one state, service calls, events.
+//! - `events`: `mirai_*` events fired in the background.
+
+mod events;
+mod exposure;
+mod house;
+mod link;
+mod rest;
+mod truth;
+mod wire;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tracing::debug;
+
+use super::{Area, Backend, DeviceError, Entity, Outcome, ServiceCall};
+use crate::config::Secret;
+pub use events::Events;
+use exposure::Exposure;
+use house::{BACKEND, House};
+use rest::Rest;
+
+/// Why Home Assistant could not be used, in words the agent can pass on.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HaError {
+    /// Nothing answered, or the connection broke.
+    #[error("Home Assistant is unreachable: {0}")]
+    Unreachable(String),
+    /// 401, or `auth_invalid` on the WebSocket.
+    #[error(
+        "Home Assistant rejected the access token (make a new long-lived token in your \
+         profile → Security, and put it in HA_TOKEN or home_assistant.token_file)"
+    )]
+    TokenRejected,
+    /// No such entity.
+    #[error("Home Assistant has no entity {0}")]
+    UnknownEntity(String),
+    /// No such service.
+    #[error("Home Assistant has no service {0}")]
+    UnknownService(String),
+    /// Home Assistant answered with an error.
+    #[error("Home Assistant returned an error ({status}): {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// Its words.
+        message: String,
+    },
+    /// Home Assistant said something MIRAI did not expect.
+    #[error("Home Assistant: {0}")]
+    Protocol(String),
+    /// The settings cannot work.
+    #[error("home_assistant: {0}")]
+    Config(String),
+}
+
+/// What the back end needs from the config.
+pub struct Settings {
+    /// `http(s)://host:port`, without a trailing slash.
+    url: String,
+    token: Secret,
+    verify_tls: bool,
+    ca_file: Option<std::path::PathBuf>,
+    timeout: Duration,
+    readback: Duration,
+    events: bool,
+    exposure: Exposure,
+    /// TLS for the WebSocket when the URL is https.
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Settings {
+    /// The settings of the config's `home_assistant` section with its token.
+    pub fn new(
+        cfg: &crate::config::HomeAssistant,
+        token: Secret,
+        ca_file: Option<std::path::PathBuf>,
+    ) -> Result<Settings, HaError> {
+        let url = cfg.url.trim_end_matches('/').to_owned();
+        let mut s = Settings {
+            url,
+            token,
+            verify_tls: cfg.verify_tls,
+            ca_file,
+            timeout: cfg.timeout,
+            readback: cfg.readback,
+            events: cfg.events,
+            exposure: Exposure::new(&cfg.expose),
+            tls: None,
+        };
+        if s.url.starts_with("https://") {
+            s.tls = Some(Arc::new(tls::client_config(
+                s.ca_file.as_deref(),
+                s.verify_tls,
+            )?));
+        }
+        Ok(s)
+    }
+
+    fn authority(&self) -> &str {
+        let rest = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, r)| r);
+        rest.split('/').next().unwrap_or(rest)
+    }
+
+    /// The host alone (for TLS).
+    fn host(&self) -> &str {
+        let a = self.authority();
+        if let Some(v6) = a.strip_prefix('[') {
+            return v6.split(']').next().unwrap_or(v6);
+        }
+        a.rsplit_once(':').map_or(a, |(h, _)| h)
+    }
+
+    /// `host:port`, the port from the scheme when not given.
+    fn host_port(&self) -> String {
+        let a = self.authority();
+        let has_port = a
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            && !a.ends_with(']');
+        if has_port {
+            a.to_owned()
+        } else if self.tls.is_some() {
+            format!("{a}:443")
+        } else {
+            format!("{a}:80")
+        }
+    }
+
+    /// `ws(s)://host:port/api/websocket`.
+    fn ws_url(&self) -> String {
+        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}/api/websocket", self.authority())
+    }
+}
+
+mod tls;
+
+/// The link's state, for the status page and `health`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LinkStatus {
+    /// The WebSocket is up and authenticated.
+    pub connected: bool,
+    /// States and registries are loaded.
+    pub synced: bool,
+    /// Home Assistant's version.
+    pub version: String,
+    /// Why the link is down, if it is.
+    pub error: Option<String>,
+    /// Exposed entities, and all of Home Assistant's.
+    pub entities: (usize, usize),
+    /// Times the link was lost.
+    pub drops: u64,
+}
+
+/// What the link feeds and the back end reads, behind one lock and a condition variable
+/// that wakes whoever waits for a state.
+pub(crate) struct Shared {
+    house: Mutex<House>,
+    status: Mutex<LinkStatus>,
+    services: Mutex<BTreeMap<String, BTreeSet<String>>>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn house(&self) -> MutexGuard<'_, House> {
+        self.house.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn status(&self) -> MutexGuard<'_, LinkStatus> {
+        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the house and wakes the waiters.
+    fn with_house<T, E>(&self, f: impl FnOnce(&mut House) -> Result<T, E>) -> Result<T, E> {
+        let out = f(&mut self.house());
+        self.changed.notify_all();
+        out
+    }
+
+    fn state_changed(&self, data: &Value) {
+        let changed = self.house().apply_state_changed(data);
+        if let Some(id) = changed {
+            debug!(entity = %id, "state changed");
+            self.changed.notify_all();
+        }
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        self.house().counts()
+    }
+
+    fn set_link_up(&self, version: &str) {
+        let mut s = self.status();
+        s.connected = true;
+        s.error = None;
+        version.clone_into(&mut s.version);
+    }
+
+    fn set_link_down(&self, err: &HaError) {
+        let mut s = self.status();
+        if s.connected {
+            s.drops += 1;
+        }
+        s.connected = false;
+        s.synced = false;
+        s.error = Some(err.to_string());
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    fn set_synced(&self, synced: bool) {
+        self.status().synced = synced;
+        let _guard = self.house();
+        self.changed.notify_all();
+    }
+
+    fn set_services(&self, result: &Value) {
+        let Some(domains) = result.as_object() else {
+            return;
+        };
+        let services = domains
+            .iter()
+            .map(|(d, s)| {
+                let names = s
+                    .as_object()
+                    .map(|o| o.keys().cloned().collect())
+                    .unwrap_or_default();
+                (d.clone(), names)
+            })
+            .collect();
+        *self.services.lock().unwrap_or_else(|p| p.into_inner()) = services;
+    }
+
+    /// Whether Home Assistant has `domain.service`; `None` before the list came.
+    fn has_service(&self, domain: &str, service: &str) -> Option<bool> {
+        let services = self.services.lock().unwrap_or_else(|p| p.into_inner());
+        if services.is_empty() {
+            return None;
+        }
+        Some(services.get(domain).is_some_and(|s| s.contains(service)))
+    }
+}
+
+/// `GET /api/` without starting a link: Home Assistant answers and takes the token.
+pub fn check(settings: Settings) -> Result<(), HaError> {
+    Rest::new(Arc::new(settings))?.check()
+}
+
+/// The back end: Home Assistant's exposed entities in MIRAI's registry.
+pub struct HomeAssistant {
+    shared: Arc<Shared>,
+    rest: Rest,
+    settings: Arc<Settings>,
+    events: Option<Events>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HomeAssistant {
+    /// Starts the link on a thread of its own; entities arrive once it has synced.
+    pub fn start(settings: Settings) -> Result<HomeAssistant, HaError> {
+        let settings = Arc::new(settings);
+        let rest = Rest::new(settings.clone())?;
+        let shared = Arc::new(Shared {
+            house: Mutex::new(House::new(settings.exposure.clone())),
+            status: Mutex::new(LinkStatus::default()),
+            services: Mutex::new(BTreeMap::new()),
+            changed: Condvar::new(),
+        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| HaError::Config(format!("cannot start its runtime: {e}")))?;
+        let (s, cfg) = (shared.clone(), settings.clone());
+        let thread = std::thread::Builder::new()
+            .name("mirai-ha".into())
+            .spawn(move || runtime.block_on(link::run(s, cfg, stopped)))
+            .map_err(|e| HaError::Config(format!("cannot start its thread: {e}")))?;
+        let events = settings.events.then(|| Events::start(rest.clone()));
+        Ok(HomeAssistant {
+            shared,
+            rest,
+            settings,
+            events,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits up to `limit` for the first sync; true when synced.
+    pub fn wait_synced(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut house = self.shared.house();
+        loop {
+            if self.shared.status().synced {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            house = match self.shared.changed.wait_timeout(house, left) {
+                Ok((h, _)) => h,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+
+    /// The link's state now.
+    pub fn status(&self) -> LinkStatus {
+        let mut s = self.shared.status().clone();
+        s.entities = self.shared.counts();
+        s
+    }
+
+    /// `GET /api/`: reachable, and the token works.
+    pub fn check(&self) -> Result<(), HaError> {
+        self.rest.check()
+    }
+
+    /// The event sender, when `home_assistant.events` is on.
+    pub fn events(&self) -> Option<&Events> {
+        self.events.as_ref()
+    }
+
+    /// Waits for `id` to show what `expected` says, up to the readback time.
+    fn read_back(&self, id: &str, expected: &truth::Expected) -> Option<Entity> {
+        let deadline = Instant::now() + self.settings.readback;
+        let mut house = self.shared.house();
+        loop {
+            let now = house.entity(id).cloned();
+            let left = deadline.saturating_duration_since(Instant::now());
+            match now {
+                Some(e) if expected.met(&e) || left.is_zero() => return Some(e),
+                None if left.is_zero() => return None,
+                _ => {}
+            }
+            house = match self.shared.changed.wait_timeout(house, left) {
+                Ok((h, _)) => h,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+
+    /// The entity's state over REST, when the link is down.
+    fn fetch(&self, before: &Entity) -> Option<Entity> {
+        let v = self.rest.state(&before.id).ok()?;
+        let mut e = before.clone();
+        e.state = v.get("state")?.as_str()?.to_owned();
+        if let Some(attrs) = v.get("attributes").and_then(Value::as_object) {
+            e.attributes
+                .extend(attrs.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        Some(e)
+    }
+}
+
+impl Drop for HomeAssistant {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Backend for HomeAssistant {
+    fn name(&self) -> &str {
+        BACKEND
+    }
+
+    fn entities(&self) -> Vec<Entity> {
+        self.shared.house().entities().cloned().collect()
+    }
+
+    fn areas(&self) -> Vec<Area> {
+        self.shared.house().areas()
+    }
+
+    fn entity(&self, id: &str) -> Option<Entity> {
+        self.shared.house().entity(id).cloned()
+    }
+
+    fn generation(&self) -> u64 {
+        self.shared.house().generation()
+    }
+
+    fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError> {
+        let Some(before) = self.entity(&call.entity_id) else {
+            return Err(DeviceError::UnknownEntity(call.entity_id.clone()));
+        };
+        let domain = call.domain().to_owned();
+        if self.shared.has_service(&domain, &call.service) == Some(false) {
+            return Err(DeviceError::UnknownService {
+                entity: call.entity_id.clone(),
+                service: call.service.clone(),
+            });
+        }
+        let body = rest::target(&call.entity_id, &call.data);
+        let called = match self.rest.call_service(&domain, &call.service, &body, false) {
+            Ok(called) => called,
+            Err(e) => return device_error(e, call),
+        };
+        // The states the call changed, as Home Assistant reported them: often the answer
+        // before the WebSocket's event arrives.
+        for state in called.changed {
+            let id = state.get("entity_id").cloned().unwrap_or(Value::Null);
+            self.shared
+                .state_changed(&serde_json::json!({"entity_id": id, "new_state": state}));
+        }
+        let expected = truth::expected(call, &before);
+        let connected = self.shared.status().connected;
+        let now = if connected {
+            self.read_back(&call.entity_id, &expected)
+        } else {
+            std::thread::sleep(self.settings.readback.min(Duration::from_millis(500)));
+            self.fetch(&before)
+        };
+        let now = now.unwrap_or(before);
+        Ok(if expected.met(&now) {
+            Outcome::Done { state: now.state }
+        } else {
+            Outcome::Refused {
+                reason: truth::shortfall(call, &now),
+            }
+        })
+    }
+}
+
+/// A REST failure as the registry reports it: "the device said no" stays a value.
+fn device_error(e: HaError, call: &ServiceCall) -> Result<Outcome, DeviceError> {
+    match e {
+        HaError::UnknownEntity(id) => Err(DeviceError::UnknownEntity(id)),
+        HaError::UnknownService(_) => Err(DeviceError::UnknownService {
+            entity: call.entity_id.clone(),
+            service: call.service.clone(),
+        }),
+        HaError::Refused {
+            status: 400,
+            message,
+        } => Err(DeviceError::BadData(message)),
+        HaError::Refused { .. } => Ok(Outcome::Refused {
+            reason: e.to_string(),
+        }),
+        other => Err(DeviceError::Unavailable {
+            backend: "Home Assistant".into(),
+            detail: other.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str) -> Settings {
+        let cfg = crate::config::HomeAssistant {
+            url: url.into(),
+            ..Default::default()
+        };
+        Settings::new(&cfg, Secret::new("t".to_owned()), None).unwrap()
+    }
+
+    #[test]
+    fn urls_give_the_socket_and_the_websocket() {
+        let s = settings("http://127.0.0.1:8123/");
+        assert_eq!(s.host_port(), "127.0.0.1:8123");
+        assert_eq!(s.ws_url(), "ws://127.0.0.1:8123/api/websocket");
+        let s = settings("https://ha.example");
+        assert_eq!(
+            (s.host(), s.host_port().as_str()),
+            ("ha.example", "ha.example:443")
+        );
+        assert_eq!(s.ws_url(), "wss://ha.example/api/websocket");
+        let s = settings("http://[::1]:8123");
+        assert_eq!((s.host(), s.host_port().as_str()), ("::1", "[::1]:8123"));
+        let s = settings("http://homeassistant.local");
+        assert_eq!(s.host_port(), "homeassistant.local:80");
+    }
+}
