@@ -1,7 +1,8 @@
 //! The MQTT front end against a real Mosquitto on 127.0.0.1: round trips on the plain and
 //! Hermes topics, the retained status and the will, bad payloads, a broker restart, and two
-//! hubs sharing one broker; Home Assistant discovery, and the state and events its entities
-//! read. Every wait is for a message, bounded by `WAIT`.
+//! hubs sharing one broker; a repeated request id acting once, and a stale `ts` refused; Home
+//! Assistant discovery, and the state and events its entities read. Every wait is for a
+//! message (or, once, a counter), bounded by `WAIT`.
 
 mod support {
     pub mod mosquitto;
@@ -317,6 +318,108 @@ async fn a_busy_hub_refuses_beyond_its_limit() {
     assert_eq!(ids, [0, 1, 2, 3]);
     assert_eq!(daemon.state.rejected(), 1);
     daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_request_id_acts_once_and_gets_the_same_reply() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/#"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+
+    // Sent again after the answer, as a client that missed the PUBACK resends it.
+    let ask = json!({"id": "t-1", "text": "act: toggle the hall light"}).to_string();
+    probe.publish("mirai/h1/ask", ask.clone()).await;
+    let first = probe.next_on("mirai/h1/reply").await;
+    probe.publish("mirai/h1/ask", ask).await;
+    assert_eq!(probe.next_on("mirai/h1/reply").await, first);
+    let first: Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(first["actions"].as_array().unwrap().len(), 1);
+
+    // Sent again while the first is still being answered: one turn, two equal replies.
+    daemon.hub.hold(true);
+    let ask = json!({"id": "t-2", "text": "act: toggle the hall light"}).to_string();
+    probe.publish("mirai/h1/ask", ask.clone()).await;
+    probe.publish("mirai/h1/ask", ask).await;
+    let counted = until(|| daemon.state.duplicates() == 2).await;
+    // Released before asserting: a held hub would keep the runtime from ever shutting down.
+    daemon.hub.hold(false);
+    assert!(counted, "the repeat was not counted within {WAIT:?}");
+    let (a, b) = (
+        probe.next_on("mirai/h1/reply").await,
+        probe.next_on("mirai/h1/reply").await,
+    );
+    assert_eq!(a, b);
+    assert_eq!(serde_json::from_slice::<Value>(&a).unwrap()["id"], "t-2");
+
+    // The same words without an id, or with another id, are asked again on purpose.
+    probe
+        .publish("mirai/h1/ask", "act: toggle the hall light")
+        .await;
+    probe.json_on("mirai/h1/reply").await;
+    let ask = json!({"id": "t-3", "text": "act: toggle the hall light"});
+    probe.publish("mirai/h1/ask", ask.to_string()).await;
+    assert_eq!(probe.json_on("mirai/h1/reply").await["id"], "t-3");
+
+    assert_eq!(
+        daemon.hub.texts().len(),
+        4,
+        "t-1, t-2, no id, t-3: once each"
+    );
+    let state = &daemon.state;
+    assert_eq!(
+        (state.messages_in(), state.duplicates(), state.rejected()),
+        (6, 2, 0)
+    );
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_older_than_five_minutes_is_not_acted_on() {
+    let broker = Mosquitto::start();
+    let mut probe = Probe::connect(&broker, "probe", &["mirai/h1/#"]).await;
+    let daemon = Daemon::start(&broker, "h1", false);
+    probe.status_is("mirai/h1/status", "online").await;
+
+    let ten_minutes_ago = unix_ms() - 600_000;
+    let ask = json!({"id": "old", "text": "act: hall light on", "ts": ten_minutes_ago});
+    probe.publish("mirai/h1/ask", ask.to_string()).await;
+    let reply = probe.json_on("mirai/h1/reply").await;
+    assert_eq!(reply["id"], "old");
+    let error = reply["error"].as_str().unwrap();
+    let age: u64 = (error.strip_prefix("this request is "))
+        .and_then(|e| e.strip_suffix(" s old; not acted on"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{error}"));
+    assert!((600..630).contains(&age), "{error}");
+
+    let ask = json!({"id": "new", "text": "act: hall light on", "ts": unix_ms()});
+    probe.publish("mirai/h1/ask", ask.to_string()).await;
+    assert_eq!(
+        probe.json_on("mirai/h1/reply").await["text"],
+        "echo: act: hall light on"
+    );
+    assert_eq!(daemon.hub.texts(), ["act: hall light on"]);
+    assert_eq!(daemon.state.rejected(), 1);
+    assert_eq!(daemon.shutdown().await, Ended::Clean);
+}
+
+/// Now as Unix milliseconds.
+fn unix_ms() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    u64::try_from(now.unwrap().as_millis()).unwrap()
+}
+
+/// Waits until `done` holds, for a counter that no message reports: false after `WAIT`.
+async fn until(done: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !done() {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    true
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

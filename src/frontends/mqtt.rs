@@ -3,7 +3,8 @@
 //! clean `offline`; [`MqttState`] shows the status page how it is doing.
 //!
 //! Topics of hub `H`: `mirai/H/ask` (in: text or JSON `{id, text, session_id, user, site_id,
-//! lang, reply_to}`), `mirai/H/reply` (out: `{id, text, actions, session_id, site_id}` or
+//! lang, reply_to, ts}`; a repeated `id` gets its first answer again, a `ts` over five
+//! minutes old an error), `mirai/H/reply` (out: `{id, text, actions, session_id, site_id}` or
 //! `{id, error}`), `mirai/H/status` (retained `online`/`offline`, also the last will),
 //! `mirai/H/state` (retained figures: tokens and cost today, latency p95, breaker, model
 //! reachable) and `mirai/H/event` (`{event_type: action|blocked, …}`). QoS 1,
@@ -18,12 +19,14 @@
 //! - `message`: the `ask` protocol as pure functions: payload → request, reply → payload.
 //! - `hermes`: Rhasspy's Hermes payloads, pure, and the once-per-session guard.
 //! - `answer`: the hub on the blocking pool, a bounded number at a time; answers out.
+//! - `dedupe`: the questions seen lately, so a redelivery never acts twice; pure.
 //! - `discovery`: Home Assistant's device discovery payload, pure, and [`unregister`].
 //! - `connection`: the event loop: connect, subscribe, back off, route, report, leave.
 //! - `state`: [`MqttState`], the counters the status page reads.
 
 mod answer;
 mod connection;
+mod dedupe;
 mod discovery;
 mod hermes;
 mod message;

@@ -1,16 +1,19 @@
 //! [`Answerer`]: puts questions to the blocking hub on the blocking pool, at most
 //! [`MAX_IN_FLIGHT`] at a time, and publishes what comes back. Beyond that the asker is told
-//! the hub is busy: a queue here would only answer stale questions late.
+//! the hub is busy: a queue here would only answer stale questions late. Before that, a
+//! repeat of a question seen lately gets the first answer again ([`Dedupe`]), and a question
+//! older than [`message::MAX_AGE`] by its own `ts` is refused.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rumqttc::{AsyncClient, QoS};
-use tokio::sync::Semaphore;
-use tracing::{error, warn};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::{error, info, warn};
 
-use super::message::{Answer, Inbound};
+use super::dedupe::{Dedupe, Key, Seen};
+use super::message::{self, Answer, Inbound};
 use super::state::MqttState;
 use crate::frontends::hub::Hub;
 
@@ -33,6 +36,8 @@ pub(crate) struct Answerer {
     state: Arc<MqttState>,
     permits: Arc<Semaphore>,
     closing: AtomicBool,
+    /// Shared with the answers in the works, which record themselves in it.
+    dedupe: Arc<Mutex<Dedupe>>,
 }
 
 impl Answerer {
@@ -45,6 +50,7 @@ impl Answerer {
             state,
             permits: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             closing: AtomicBool::new(false),
+            dedupe: Arc::default(),
         }
     }
 
@@ -54,17 +60,18 @@ impl Answerer {
         self
     }
 
-    /// Starts answering `inbound` in the background, or says at once why not.
-    pub(crate) fn ask(&self, inbound: Inbound) {
-        if self.closing.load(Ordering::Relaxed) {
-            return self.refuse(&inbound.answer, "shutting down", CLOSING);
-        }
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-            warn!(in_flight = MAX_IN_FLIGHT, "hub busy, question refused");
-            return self.refuse(&inbound.answer, "busy", BUSY);
+    /// Starts answering `inbound` in the background, or says at once why not; `dup` is the
+    /// packet's DUP flag (a redelivery by the broker).
+    pub(crate) fn ask(&self, inbound: Inbound, dup: bool) {
+        let Some(permit) = self.admit(&inbound, dup) else {
+            return;
         };
+        let key = inbound.key.clone();
         let (hub, client, state) = (self.hub.clone(), self.client.clone(), self.state.clone());
-        let Inbound { request, answer } = inbound;
+        let dedupe = self.dedupe.clone();
+        let Inbound {
+            request, answer, ..
+        } = inbound;
         let partial = match (&self.partial_topic, &answer) {
             (Some(topic), Answer::Plain { id, site, .. }) => {
                 Some((topic.clone(), id.clone(), site.clone(), client.clone()))
@@ -94,17 +101,75 @@ impl Answerer {
                     answer.render_error("the hub failed", FAILED)
                 }
             };
-            // Counted first, so a reader who got the answer also sees the count.
-            state.count_out();
-            // Waits for room in the client's bounded channel, also while the broker is away.
-            if let Err(err) = client
-                .publish(&topic, QoS::AtLeastOnce, false, payload)
-                .await
-            {
-                warn!(cause = %err, topic, "answer not sent: the connection is closing");
+            let repeats = match &key {
+                Some(key) => lock(&dedupe).answered(key, (topic.clone(), payload.clone())),
+                None => 0,
+            };
+            // Repeats that arrived meanwhile each get the answer too (plain replies only:
+            // Rhasspy would speak it again).
+            let copies = 1 + if answer.repeatable() { repeats } else { 0 };
+            for _ in 0..copies {
+                publish(&client, &state, &topic, payload.clone()).await;
             }
             drop(permit);
         });
+    }
+
+    /// A permit to answer `inbound` now; or `None`, having dealt with it: refused (closing,
+    /// too old, busy) or a repeat. A refused question is forgotten, so it may be asked again.
+    fn admit(&self, inbound: &Inbound, dup: bool) -> Option<OwnedSemaphorePermit> {
+        if self.closing.load(Ordering::Relaxed) {
+            self.refuse(&inbound.answer, "shutting down", CLOSING);
+            return None;
+        }
+        let key = inbound.key.as_ref();
+        if key.is_some_and(|key| !self.first(key, dup, &inbound.answer)) {
+            return None;
+        }
+        if let Some(why) = message::too_old(inbound.sent_ms, unix_ms()) {
+            warn!(reason = %why, session = %inbound.request.session, "stale question refused");
+            self.forget(key);
+            self.refuse(&inbound.answer, &why, &why);
+            return None;
+        }
+        let permit = self.permits.clone().try_acquire_owned();
+        if permit.is_err() {
+            warn!(in_flight = MAX_IN_FLIGHT, "hub busy, question refused");
+            self.forget(key);
+            self.refuse(&inbound.answer, "busy", BUSY);
+        }
+        permit.ok()
+    }
+
+    /// True if `key` is seen for the first time; else deals with the repeat (publishes the
+    /// answer again if it is known, or leaves it to the answer in the works) and counts it.
+    fn first(&self, key: &Key, dup: bool, answer: &Answer) -> bool {
+        let seen = lock(&self.dedupe).check(key, dup, Instant::now());
+        match seen {
+            Seen::New => return true,
+            Seen::Answered((topic, payload)) if answer.repeatable() => {
+                info!(
+                    topic,
+                    dup, "repeated question: the same answer again, no action"
+                );
+                self.send_now(&topic, payload);
+            }
+            Seen::Waiting if answer.repeatable() => {
+                info!(
+                    dup,
+                    "repeated question in the works: answered when ready, once"
+                )
+            }
+            _ => info!(dup, "repeated question dropped"),
+        }
+        self.state.count_duplicate();
+        false
+    }
+
+    fn forget(&self, key: Option<&Key>) {
+        if let Some(key) = key {
+            lock(&self.dedupe).forget(key);
+        }
     }
 
     /// Counts a refused question and says so on `answer`'s topic.
@@ -135,4 +200,28 @@ impl Answerer {
             .await
             .is_ok_and(|p| p.is_ok())
     }
+}
+
+/// Publishes an answer, waiting for room in the client's bounded channel, also while the
+/// broker is away.
+async fn publish(client: &AsyncClient, state: &MqttState, topic: &str, payload: Vec<u8>) {
+    // Counted first, so a reader who got the answer also sees the count.
+    state.count_out();
+    if let Err(err) = client
+        .publish(topic, QoS::AtLeastOnce, false, payload)
+        .await
+    {
+        warn!(cause = %err, topic, "answer not sent: the connection is closing");
+    }
+}
+
+/// The dedupe memory; a panic elsewhere while holding it leaves it usable.
+fn lock(dedupe: &Mutex<Dedupe>) -> std::sync::MutexGuard<'_, Dedupe> {
+    dedupe.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Now as Unix milliseconds; 0 for a clock before 1970 (then nothing is too old).
+fn unix_ms() -> u64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH);
+    since.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

@@ -16,6 +16,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, sleep_until};
 use tracing::{debug, info, warn};
 
 use super::answer::Answerer;
+use super::dedupe::Key;
 use super::discovery::{self, HA_ONLINE};
 use super::hermes::{self, RecentSessions};
 use super::message;
@@ -225,7 +226,11 @@ impl Connection {
             Ok(inbound) if !self.recent.first(&inbound.answer) => {
                 debug!(topic, "utterance already answered in this session");
             }
-            Ok(inbound) => self.answerer.ask(inbound),
+            Ok(mut inbound) => {
+                let packet = || Key::packet(topic, publish.pkid, &publish.payload);
+                inbound.key = inbound.key.or_else(packet);
+                self.answerer.ask(inbound, publish.dup);
+            }
             Err(rejected) => {
                 warn!(topic, reason = %rejected.reason, bytes = publish.payload.len(), "message rejected");
                 self.state.count_rejected();

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 
 use serde::Deserialize;
 
+use super::dedupe::Key;
 use super::message::{Answer, DEFAULT_SITE, Inbound, Rejected, checked_text, request_for};
 use super::topics::Route;
 
@@ -27,6 +28,8 @@ struct HermesJson {
     input: Option<String>,
     session_id: Option<String>,
     site_id: Option<String>,
+    /// Intents: the request id of the recognition, if the NLU gave one.
+    id: Option<String>,
 }
 
 /// Reads a Hermes message that arrived on a `route` topic.
@@ -53,9 +56,14 @@ pub(crate) fn parse(route: Route, payload: &[u8]) -> Result<Inbound, Rejected> {
         Answer::HermesEnd { .. } => reject(r.to_owned(), Some(answer.clone())),
         _ => reject(r.to_owned(), None),
     })?;
+    // In a session, [`RecentSessions`] already answers once; outside one, an intent's id
+    // tells a redelivery from the same words said again.
+    let key = (msg.id.as_deref()).map(|id| Key::request(&["hermes", id, words]));
     Ok(Inbound {
         request: request_for(words, site, None),
         answer,
+        key,
+        sent_ms: None,
     })
 }
 
@@ -109,6 +117,9 @@ mod tests {
         let payload = br#"{"input": "turn on the lamp", "intent": {"intentName": "LampOn",
                            "confidenceScore": 1.0}, "siteId": "hall", "slots": []}"#;
         let got = parse(Route::HermesIntent, payload).unwrap();
+        assert_eq!(got.key, None);
+        let with_id = br#"{"input": "turn on the lamp", "id": "nlu-1", "siteId": "hall"}"#;
+        assert!(parse(Route::HermesIntent, with_id).unwrap().key.is_some());
         assert_eq!(got.request.text, "turn on the lamp");
         assert_eq!(
             got.answer,

@@ -1,10 +1,14 @@
 //! The plain `mirai/<hub_id>/ask` protocol as pure functions over bytes: a payload becomes a
 //! [`Request`] plus where its answer goes, or a [`Rejected`] saying why not; a [`Reply`]
-//! becomes the bytes to publish. No I/O, so every malformed case is a unit test.
+//! becomes the bytes to publish; and [`too_old`], the age check of a question that says when
+//! it was sent. No I/O and no clock, so every malformed case is a unit test.
+
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::dedupe::Key;
 use super::topics::{HERMES_END_SESSION, HERMES_SAY, Topics};
 use crate::agent::{Reply, Request, Source};
 
@@ -18,6 +22,10 @@ const MAX_FIELD_LEN: usize = 128;
 const DEFAULT_USER: &str = "voice";
 /// The site when the message does not say (also Rhasspy's default site id).
 pub(crate) const DEFAULT_SITE: &str = "default";
+/// The oldest question (by its `ts`) still acted on. MQTT 3.1.1 messages do not expire: a
+/// persistent session replays what was asked while the daemon was down, and "turn off the
+/// oven" ten minutes late may no longer be wanted.
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(5 * 60);
 
 /// Where and in which shape an answer goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +47,10 @@ pub(crate) enum Answer {
 pub(crate) struct Inbound {
     pub(crate) request: Request,
     pub(crate) answer: Answer,
+    /// What identifies it if delivered again: its id, if it carries one.
+    pub(crate) key: Option<Key>,
+    /// When it was sent (`ts`, Unix milliseconds), if it says.
+    pub(crate) sent_ms: Option<u64>,
 }
 
 /// A message we will not pass to the hub, and where to say so (if anywhere).
@@ -58,6 +70,7 @@ struct AskJson {
     site_id: Option<String>,
     lang: Option<String>,
     reply_to: Option<String>,
+    ts: Option<u64>,
 }
 
 /// Reads a message from `mirai/<hub_id>/ask`: plain UTF-8 text, or a JSON object.
@@ -79,10 +92,24 @@ pub(crate) fn parse_ask(payload: &[u8], topics: &Topics) -> Result<Inbound, Reje
     if (fields.iter()).any(|f| f.as_ref().is_some_and(|f| f.len() > MAX_FIELD_LEN)) {
         return Err(reject("session_id, user, site_id or lang too long", answer));
     }
+    let key = (ask.id.as_ref()).map(|id| Key::request(&[&id.to_string(), words, reply_to]));
     let mut request = request_for(words, ask.site_id, ask.session_id);
     request.user = ask.user.unwrap_or_else(|| DEFAULT_USER.to_owned());
     request.lang = ask.lang;
-    Ok(Inbound { request, answer })
+    Ok(Inbound {
+        request,
+        answer,
+        key,
+        sent_ms: ask.ts,
+    })
+}
+
+/// Why a question sent at `sent_ms` is too old to act on at `now_ms` (both Unix
+/// milliseconds), if it is. A `ts` ahead of our clock is taken as now: clocks drift.
+pub(crate) fn too_old(sent_ms: Option<u64>, now_ms: u64) -> Option<String> {
+    let age_ms = now_ms.saturating_sub(sent_ms?);
+    let max_ms = u64::try_from(MAX_AGE.as_millis()).unwrap_or(u64::MAX);
+    (age_ms > max_ms).then(|| format!("this request is {} s old; not acted on", age_ms / 1000))
 }
 
 /// The question's fields: a JSON object if it looks like one, else the whole text.
@@ -138,6 +165,12 @@ impl Answer {
             }
             _ => self.speak(&reply.text),
         }
+    }
+
+    /// True if a repeated question gets this answer again: a plain reply, not Rhasspy's
+    /// speech, which would say it twice.
+    pub(crate) fn repeatable(&self) -> bool {
+        matches!(self, Answer::Plain { .. })
     }
 
     /// The topic and payload that say why a question was not answered: `{"id", "error"}` on a
@@ -233,6 +266,44 @@ mod tests {
         assert_eq!(
             parse_ask(long.as_bytes(), &topics()).unwrap_err().reason,
             "text too long"
+        );
+    }
+
+    #[test]
+    fn an_id_makes_a_key_of_id_words_and_reply_topic() {
+        let key = |p: &[u8]| parse_ask(p, &topics()).unwrap().key;
+        assert_eq!(key(b"plain words"), None);
+        assert_eq!(key(br#"{"text": "hi"}"#), None);
+        let one = key(br#"{"id": 1, "text": "hi"}"#);
+        assert!(one.is_some());
+        assert_eq!(key(br#"{"id": 1, "text": " hi ", "user": "x"}"#), one);
+        assert_ne!(key(br#"{"id": "1", "text": "hi"}"#), one);
+        assert_ne!(key(br#"{"id": 1, "text": "bye"}"#), one);
+        assert_ne!(key(br#"{"id": 1, "text": "hi", "reply_to": "a/b"}"#), one);
+    }
+
+    #[test]
+    fn ts_is_read_and_an_old_question_is_refused() {
+        let got = parse_ask(br#"{"text": "hi", "ts": 1700000000000}"#, &topics()).unwrap();
+        assert_eq!(got.sent_ms, Some(1_700_000_000_000));
+        let bad = parse_ask(br#"{"text": "hi", "ts": "yesterday"}"#, &topics()).unwrap_err();
+        assert!(bad.reason.contains("bad JSON"), "{}", bad.reason);
+        let max = u64::try_from(MAX_AGE.as_millis()).unwrap();
+        let sent = 1_700_000_000_000;
+        assert_eq!(too_old(None, sent), None);
+        assert_eq!(too_old(Some(sent), sent + max), None);
+        assert_eq!(
+            too_old(Some(sent + 5_000), sent),
+            None,
+            "ahead of our clock"
+        );
+        assert_eq!(
+            too_old(Some(sent), sent + max + 1),
+            Some("this request is 300 s old; not acted on".to_owned())
+        );
+        assert_eq!(
+            too_old(Some(sent), sent + 3_600_000).unwrap(),
+            "this request is 3600 s old; not acted on"
         );
     }
 

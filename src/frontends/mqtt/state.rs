@@ -10,6 +10,7 @@ pub struct MqttState {
     messages_in: AtomicU64,
     messages_out: AtomicU64,
     rejected: AtomicU64,
+    duplicates: AtomicU64,
 }
 
 impl MqttState {
@@ -33,9 +34,14 @@ impl MqttState {
         self.messages_out.load(Ordering::Relaxed)
     }
 
-    /// Messages not passed to the hub: bad payloads, or the hub was busy.
+    /// Messages not passed to the hub: bad payloads, too old, or the hub was busy.
     pub fn rejected(&self) -> u64 {
         self.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Repeats not passed to the hub: a QoS 1 redelivery or the same request id again.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates.load(Ordering::Relaxed)
     }
 
     /// The counters as JSON, for the status page.
@@ -43,7 +49,7 @@ impl MqttState {
         serde_json::json!({
             "connected": self.connected(), "connects": self.connects(),
             "messages_in": self.messages_in(), "messages_out": self.messages_out(),
-            "rejected": self.rejected(),
+            "rejected": self.rejected(), "duplicates": self.duplicates(),
         })
     }
 
@@ -64,5 +70,9 @@ impl MqttState {
 
     pub(crate) fn count_rejected(&self) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_duplicate(&self) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
     }
 }
