@@ -189,7 +189,7 @@ impl Live {
     }
 }
 
-/// Messages in, out and rejected, and whether the broker has us.
+/// Messages in, out, rejected and dropped as duplicates, and whether the broker has us.
 fn encode_mqtt(enc: &mut DescriptorEncoder, state: &MqttState) -> fmt::Result {
     let help = "MQTT messages, by direction";
     let mut family =
@@ -198,6 +198,7 @@ fn encode_mqtt(enc: &mut DescriptorEncoder, state: &MqttState) -> fmt::Result {
         ("in", state.messages_in()),
         ("out", state.messages_out()),
         ("rejected", state.rejected()),
+        ("duplicate", state.duplicates()),
     ];
     for (direction, n) in directions {
         let labels = [("direction", direction)];

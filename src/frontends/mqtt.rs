@@ -8,7 +8,7 @@
 //! `{id, error}`), `mirai/H/status` (retained `online`/`offline`, also the last will),
 //! `mirai/H/state` (retained figures: tokens and cost today, latency p95, breaker, model
 //! reachable) and `mirai/H/event` (`{event_type: action|blocked, …}`). QoS 1,
-//! persistent session. Plain TCP only: no TLS yet. Unless turned off, Home Assistant learns of
+//! persistent session; `mqtts://` for TLS. Unless turned off, Home Assistant learns of
 //! the hub through one retained device discovery message, sent on every connect and again
 //! whenever Home Assistant says `online` on `<prefix>/status`.
 //!
