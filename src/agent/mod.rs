@@ -30,7 +30,7 @@ pub mod intents;
 pub mod persona;
 mod reflect;
 mod request;
-mod retrieval;
+pub mod retrieval;
 pub mod safety;
 mod screening;
 mod sentences;

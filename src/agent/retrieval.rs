@@ -15,7 +15,7 @@ use super::intents::text::{Token, normalize};
 use crate::devices::{Area, Domain, Entity};
 
 /// Entities handed to the model with a request at most.
-pub(crate) const MAX_RELEVANT: usize = 12;
+pub const MAX_RELEVANT: usize = 12;
 /// A ranked entity scoring below this share of the best one is left out: once a name is
 /// matched, "another light somewhere" is noise.
 const MIN_SHARE_OF_BEST: f32 = 0.25;
@@ -52,7 +52,7 @@ struct Indexed {
 
 /// The house's names, ready to rank entities against a request.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct EntityIndex {
+pub struct EntityIndex {
     entities: Vec<Indexed>,
     areas: Vec<Area>,
     /// Stem → entities with that word in a name, alias or id.
@@ -68,7 +68,7 @@ pub(crate) struct EntityIndex {
 
 impl EntityIndex {
     /// The index of `entities` in `areas`.
-    pub(crate) fn new(entities: &[Entity], areas: &[Area]) -> Self {
+    pub fn new(entities: &[Entity], areas: &[Area]) -> Self {
         let mut index = EntityIndex {
             areas: areas.to_vec(),
             members: vec![Vec::new(); areas.len()],
@@ -133,7 +133,7 @@ impl EntityIndex {
 
     /// The ids of the `k` entities most relevant to `text`, best first; none when no word
     /// of it names, places or kinds anything.
-    pub(crate) fn relevant(&self, text: &str, k: usize) -> Vec<&str> {
+    pub fn relevant(&self, text: &str, k: usize) -> Vec<&str> {
         let ranked = self.rank(text);
         let best = ranked.first().map_or(0.0, |r| r.1);
         ranked
