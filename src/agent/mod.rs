@@ -10,7 +10,10 @@
 //!
 //! - `request`: [`Request`] and [`Reply`], the same for every front end.
 //! - `persona`: the system prompt and the reply language.
+//! - `retrieval`: the entities a request is about, ranked, from an index of names.
+//! - `house`: the index and the intents, rebuilt when the registry's names change.
 //! - `tools`: the tools the model may call.
+//! - `targets`: what the tools' arguments point at: filters over the index, call targets.
 //! - `cognition`: analyze → plan → execute.
 //! - `screening`: the word gate and the second opinion, before anything acts.
 //! - `sentences`: streamed text cut into sentences for early speech.
@@ -22,13 +25,16 @@
 
 mod cognition;
 mod confirmation;
+mod house;
 pub mod intents;
 pub mod persona;
 mod reflect;
 mod request;
+pub mod retrieval;
 pub mod safety;
 mod screening;
 mod sentences;
+mod targets;
 mod tools;
 mod turn;
 
@@ -79,7 +85,7 @@ pub struct Agent {
     memory: Mutex<Memory>,
     llm: Llm,
     registry: Registry,
-    intents: intents::Intents,
+    house: house::House,
     words: safety::WordGate,
     policy: safety::ActionPolicy,
     settings: Settings,
@@ -95,11 +101,11 @@ impl Agent {
     ) -> Result<Agent, safety::SafetyError> {
         let s = config.settings();
         let filter = &s.ethical_filter;
-        let intents = intents::Intents::new(&registry.entities(), &registry.areas());
+        let house = house::House::new(&registry);
         Ok(Agent {
             memory: Mutex::new(memory),
             llm,
-            intents,
+            house,
             registry,
             words: safety::WordGate::new(&safety::WordSettings {
                 enabled: filter.enabled,

@@ -9,53 +9,57 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 
 use super::request::ActionReport;
+use super::retrieval::EntityIndex;
+use super::targets;
 use super::{Gate, TurnLog};
 use crate::devices::{Entity, Outcome, Registry, ServiceCall};
 use crate::llm::wire::{Tool, ToolCall};
 use crate::memory::Memory;
 
 /// Entities returned by one `find_devices` call at most.
-const MAX_FOUND: usize = 25;
+const MAX_FOUND: usize = 20;
 /// Knowledge hits returned by `recall`.
 const MAX_RECALLED: usize = 5;
 
-/// The tool definitions sent with every model call.
+/// The tool definitions sent with every model call: kept short, they count in every prompt.
 pub fn definitions() -> Vec<Tool> {
+    let s = || json!({"type": "string"});
     vec![
         Tool::function(
             "find_devices",
-            "Find devices (entities) by words in their name, area or kind. Returns ids, names, areas, states.",
+            "Find entities by words (name, alias, area, kind) and/or area, domain, state. Returns ids, names, areas, states.",
             json!({"type": "object", "properties": {
-                "query": {"type": "string", "description": "words to match, e.g. 'kitchen light'"},
-                "area": {"type": "string"}, "domain": {"type": "string", "description": "light, switch, climate, cover, lock, sensor…"}
+                "query": s(), "area": s(), "domain": s(), "state": {"type": "string", "description": "e.g. on"}
             }}),
         ),
         Tool::function(
+            "get_state",
+            "One entity's current state and attributes.",
+            json!({"type": "object", "required": ["entity_id"], "properties": {"entity_id": s()}}),
+        ),
+        Tool::function(
             "call_service",
-            "Act on one device with a Home Assistant service: light turn_on {brightness_pct}, turn_off, toggle; climate set_temperature {temperature}, set_hvac_mode {hvac_mode}; cover open_cover, close_cover, set_cover_position {position}; lock lock, unlock; scene turn_on; alarm_control_panel alarm_arm_away, alarm_arm_home, alarm_disarm.",
-            json!({"type": "object", "required": ["entity_id", "service"], "properties": {
-                "entity_id": {"type": "string"}, "service": {"type": "string"},
+            "Call a Home Assistant service, e.g. light.turn_on {brightness_pct}, climate.set_temperature {temperature}, cover.set_cover_position {position}, lock.unlock, alarm_control_panel.alarm_arm_away.",
+            json!({"type": "object", "required": ["service"], "properties": {
+                "domain": s(), "service": s(), "entity_id": s(),
+                "target": {"type": "object", "properties": {"entity_id": {"type": ["string", "array"]}}},
                 "data": {"type": "object"}
             }}),
         ),
         Tool::function(
             "remember_preference",
-            "Remember a preference of the person asking (key and value), e.g. tone=brief, coffee=black.",
-            json!({"type": "object", "required": ["key", "value"], "properties": {
-                "key": {"type": "string"}, "value": {"type": "string"}
-            }}),
+            "Remember a preference of the person asking, e.g. tone=brief.",
+            json!({"type": "object", "required": ["key", "value"], "properties": {"key": s(), "value": s()}}),
         ),
         Tool::function(
             "recall",
-            "Look up what is remembered: the person's preferences and facts in the knowledge base.",
-            json!({"type": "object", "required": ["query"], "properties": {"query": {"type": "string"}}}),
+            "Look up the person's preferences and facts in the knowledge base.",
+            json!({"type": "object", "required": ["query"], "properties": {"query": s()}}),
         ),
         Tool::function(
             "add_knowledge",
-            "Remember a fact about the home or the family for later.",
-            json!({"type": "object", "required": ["content"], "properties": {
-                "topic": {"type": "string"}, "content": {"type": "string"}
-            }}),
+            "Remember a fact about the home or the family.",
+            json!({"type": "object", "required": ["content"], "properties": {"topic": s(), "content": s()}}),
         ),
         Tool::function(
             "get_datetime",
@@ -68,6 +72,7 @@ pub fn definitions() -> Vec<Tool> {
 /// What the tools act on, for one turn.
 pub(crate) struct ToolBox<'a> {
     pub(crate) registry: &'a Registry,
+    pub(crate) index: &'a EntityIndex,
     pub(crate) memory: &'a Mutex<Memory>,
     pub(crate) gate: &'a dyn Fn(&Entity, &ServiceCall) -> Gate,
     pub(crate) user: &'a str,
@@ -82,6 +87,7 @@ impl ToolBox<'_> {
         };
         let result = match call.function.name.as_str() {
             "find_devices" => Ok(self.find_devices(&args)),
+            "get_state" => self.get_state(&args),
             "call_service" => self.call_service(&args, log),
             "remember_preference" => self.remember(&args),
             "recall" => self.recall(&args),
@@ -95,48 +101,53 @@ impl ToolBox<'_> {
         }
     }
 
+    /// Entities by words, area, domain and state, ranked by the words when there are any.
     fn find_devices(&self, args: &Value) -> Value {
-        let words: Vec<String> = text(args, "query")
-            .split_whitespace()
-            .map(str::to_lowercase)
-            .collect();
-        let (area, domain) = (
-            text(args, "area").to_lowercase(),
-            text(args, "domain").to_lowercase(),
+        let found = targets::find(
+            self.index,
+            &targets::Filter {
+                query: text(args, "query"),
+                area: text(args, "area"),
+                domain: text(args, "domain"),
+                state: text(args, "state"),
+            },
+            |id| self.registry.entity(id),
+            MAX_FOUND,
         );
-        let found: Vec<Value> = self
-            .registry
-            .entities()
-            .iter()
-            .filter(|e| domain.is_empty() || e.domain.as_str() == domain)
-            .filter(|e| {
-                area.is_empty()
-                    || e.area
-                        .as_deref()
-                        .is_some_and(|a| a.to_lowercase().contains(&area))
-            })
-            .filter(|e| words.is_empty() || words.iter().any(|w| mentions(e, w)))
-            .take(MAX_FOUND)
-            .map(describe)
-            .collect();
-        json!({ "devices": found })
+        let devices: Vec<Value> = found.entities.iter().map(describe).collect();
+        json!({ "devices": devices, "more": found.more })
     }
 
+    fn get_state(&self, args: &Value) -> Result<Value, String> {
+        let id = text(args, "entity_id");
+        let e = self.registry.entity(id).ok_or_else(|| unknown(id))?;
+        Ok(json!({"entity_id": e.id, "name": e.name, "state": e.state, "attributes": e.attributes}))
+    }
+
+    /// One gated call per target; nothing is done when a target is unknown.
     fn call_service(&self, args: &Value, log: &mut TurnLog) -> Result<Value, String> {
-        let call: ServiceCall =
-            serde_json::from_value(args.clone()).map_err(|e| format!("bad call: {e}"))?;
-        let Some(entity) = self.registry.entity(&call.entity_id) else {
-            return Err(format!(
-                "there is no device {}; use find_devices",
-                call.entity_id
-            ));
-        };
-        let report = act(self.registry, &(self.gate)(&entity, &call), &call, log);
-        let mut result = json!({"result": report.outcome, "detail": report.detail});
-        if report.outcome == "pending_confirmation" {
-            result["say"] = json!("ask the person to say yes to confirm");
+        let calls = targets::calls(args)?;
+        let mut entities = Vec::with_capacity(calls.len());
+        for call in &calls {
+            entities.push(
+                self.registry
+                    .entity(&call.entity_id)
+                    .ok_or_else(|| unknown(&call.entity_id))?,
+            );
         }
-        Ok(result)
+        let mut results = Vec::with_capacity(calls.len());
+        for (call, entity) in calls.iter().zip(&entities) {
+            let report = act(self.registry, &(self.gate)(entity, call), call, log);
+            let mut result = json!({"entity_id": call.entity_id, "result": report.outcome, "detail": report.detail});
+            if report.outcome == "pending_confirmation" {
+                result["say"] = json!("ask the person to say yes to confirm");
+            }
+            results.push(result);
+        }
+        Ok(match <[Value; 1]>::try_from(results) {
+            Ok([one]) => one,
+            Err(many) => json!({ "results": many }),
+        })
     }
 
     fn remember(&self, args: &Value) -> Result<Value, String> {
@@ -219,12 +230,8 @@ fn text<'v>(args: &'v Value, key: &str) -> &'v str {
     args.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
-fn mentions(e: &Entity, word: &str) -> bool {
-    let hay = |s: &str| s.to_lowercase().contains(word);
-    hay(&e.name)
-        || hay(&e.id)
-        || e.aliases.iter().any(|a| hay(a))
-        || e.area.as_deref().is_some_and(hay)
+fn unknown(id: &str) -> String {
+    format!("there is no entity {id:?}; use find_devices")
 }
 
 /// An entity as the model sees it: data only.
@@ -242,8 +249,18 @@ pub(crate) fn describe(e: &Entity) -> Value {
             attrs.insert(key.to_owned(), v.clone());
         }
     }
-    json!({"entity_id": e.id, "name": e.name, "area": e.area, "domain": e.domain.as_str(),
-           "device_class": e.device_class, "state": e.state, "attributes": attrs})
+    let mut out = json!({"entity_id": e.id, "name": e.name, "state": e.state});
+    // Absent rather than null or empty: every byte here is in the prompt.
+    if let Some(area) = &e.area {
+        out["area"] = json!(area);
+    }
+    if let Some(class) = &e.device_class {
+        out["device_class"] = json!(class);
+    }
+    if !attrs.is_empty() {
+        out["attributes"] = Value::Object(attrs);
+    }
+    out
 }
 
 fn datetime() -> Value {

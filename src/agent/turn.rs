@@ -1,23 +1,24 @@
 //! One request from start to reply: the gates, a pending confirmation, the local intents or
 //! the cognitive loop, and what is saved to memory.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::Value;
 
 use super::cognition::{self, Partial, Turn};
+use super::house::Names;
 use super::intents::{Intent, answer, describe_act};
 use super::persona::{self, Lang};
 use super::reflect;
+use super::retrieval::MAX_RELEVANT;
 use super::tools::{self, ToolBox};
 use super::{Agent, Gate, REQUEST_DEADLINE, Reply, Request, TurnLog};
-use crate::devices::{Entity, ServiceCall};
+use crate::devices::{Domain, Entity, ServiceCall};
 use crate::llm::LlmError;
 use crate::llm::wire::{ChatMessage, Usage};
 use crate::memory::{AuditEntry, AuditVerdict, Memory, Role, TaskStatus, ThoughtKind};
 
-/// Devices handed to the model as context at most.
-const MAX_CONTEXT_DEVICES: usize = 30;
 /// Knowledge hits handed to the model as context.
 const MAX_CONTEXT_KNOWLEDGE: usize = 3;
 
@@ -60,8 +61,9 @@ impl Agent {
                 .to_owned();
             reply.via = "safety".into();
         } else if !self.confirmation(req, lang, &mut reply) {
-            match self.intents.parse(&req.text) {
-                Some(intent) => self.local(intent, req, lang, &mut reply),
+            let names = self.house.names(&self.registry);
+            match names.intents.parse(&req.text) {
+                Some(intent) => self.local(intent, &names, req, lang, &mut reply),
                 None => match self.second_opinion(req) {
                     Some(category) => {
                         reply.blocked = Some(category);
@@ -70,7 +72,7 @@ impl Agent {
                             .to_owned();
                         reply.via = "safety".into();
                     }
-                    None => self.think(req, lang, &mut reply, partial),
+                    None => self.think(req, &names, lang, &mut reply, partial),
                 },
             }
         }
@@ -92,14 +94,13 @@ impl Agent {
     }
 
     /// The fast path: a command understood without a model.
-    fn local(&self, intent: Intent, req: &Request, lang: Lang, reply: &mut Reply) {
+    fn local(&self, intent: Intent, names: &Names, req: &Request, lang: Lang, reply: &mut Reply) {
         let mut log = TurnLog::default();
         if let Intent::Act { calls, .. } = &intent {
             for call in calls {
                 tools::act(&self.registry, &self.gate_for(call), call, &mut log);
             }
         }
-        let entities = self.registry.entities();
         let done: Vec<ServiceCall> = log
             .actions
             .iter()
@@ -108,8 +109,18 @@ impl Agent {
             .collect();
         let mut text = match &intent {
             Intent::Act { .. } if done.is_empty() => String::new(),
-            Intent::Act { lang, .. } => describe_act(&done, &entities, *lang),
-            _ => answer(&intent, &entities, &self.registry.areas()),
+            Intent::Act { lang, .. } => {
+                let ids = done.iter().map(|c| c.entity_id.as_str());
+                describe_act(&done, &self.entities(ids), *lang)
+            }
+            Intent::Query { entity_ids, .. } => {
+                let ids = entity_ids.iter().map(String::as_str);
+                answer(&intent, &self.entities(ids), names.index.areas())
+            }
+            Intent::WhatsOn { area, .. } => {
+                let ids = names.index.ids_in(area.as_deref(), may_be_on);
+                answer(&intent, &self.entities(ids), names.index.areas())
+            }
         };
         for a in log.actions.iter().filter(|a| a.outcome != "done") {
             let name = self.name_of(&a.call.entity_id);
@@ -135,7 +146,14 @@ impl Agent {
     }
 
     /// The cognitive loop with the models.
-    fn think(&self, req: &Request, lang: Lang, reply: &mut Reply, partial: Partial<'_>) {
+    fn think(
+        &self,
+        req: &Request,
+        names: &Arc<Names>,
+        lang: Lang,
+        reply: &mut Reply,
+        partial: Partial<'_>,
+    ) {
         let history = self.history(req);
         let task = self
             .with_memory(|m| {
@@ -143,12 +161,13 @@ impl Agent {
                 m.save_task(Some(&req.session), &req.text)
             })
             .ok();
-        let (system, context) = self.context_for(req, lang);
+        let (system, context) = self.context_for(req, names, lang);
         let gate = |e: &Entity, c: &ServiceCall| self.gate(e, c);
         let turn = Turn {
             llm: &self.llm,
             tools: ToolBox {
                 registry: &self.registry,
+                index: &names.index,
                 memory: &self.memory,
                 gate: &gate,
                 user: &req.user,
@@ -187,7 +206,7 @@ impl Agent {
     }
 
     /// The system prompt and the context data for a model turn.
-    fn context_for(&self, req: &Request, lang: Lang) -> (String, Value) {
+    fn context_for(&self, req: &Request, names: &Names, lang: Lang) -> (String, Value) {
         let prefs = self
             .with_memory(|m| m.get_preferences(&req.user))
             .unwrap_or_default();
@@ -201,7 +220,14 @@ impl Agent {
             .into_iter()
             .map(|h| serde_json::json!({"topic": h.topic, "content": h.content}))
             .collect();
-        let devices = relevant_devices(&self.registry.entities(), &req.text);
+        // Only what the words point at; with nothing named, none (the model has find_devices).
+        let devices = names
+            .index
+            .relevant(&req.text, MAX_RELEVANT)
+            .into_iter()
+            .filter_map(|id| self.registry.entity(id))
+            .map(|e| tools::describe(&e))
+            .collect();
         let system = persona::system_prompt(&self.settings.persona, tone, lang);
         (
             system,
@@ -260,6 +286,15 @@ impl Agent {
             super::safety::Decision::Confirm { reason } => Gate::Confirm(reason),
             super::safety::Decision::Deny { reason } => Gate::Deny(reason),
         }
+    }
+
+    /// These entities as they are now, each once, looked up one by one.
+    fn entities<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<Entity> {
+        let mut seen = std::collections::HashSet::new();
+        ids.into_iter()
+            .filter(|id| seen.insert(*id))
+            .filter_map(|id| self.registry.entity(id))
+            .collect()
     }
 
     pub(super) fn name_of(&self, entity_id: &str) -> String {
@@ -334,37 +369,12 @@ fn source_name(req: &Request) -> &'static str {
     }
 }
 
-/// Entities whose name, aliases, area or id share a word stem with the request; all of
-/// them (bounded) when none do.
-fn relevant_devices(entities: &[Entity], text: &str) -> Vec<Value> {
-    let stems: Vec<String> = text
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 3)
-        .map(|w| w.chars().take(4).collect())
-        .collect();
-    let hit = |e: &&Entity| {
-        let hay = format!(
-            "{} {} {} {}",
-            e.id,
-            e.name,
-            e.aliases.join(" "),
-            e.area.as_deref().unwrap_or("")
-        )
-        .to_lowercase();
-        stems.iter().any(|s| hay.contains(s.as_str()))
-    };
-    let matched: Vec<&Entity> = entities.iter().filter(hit).collect();
-    let chosen: Vec<&Entity> = if matched.is_empty() {
-        entities.iter().collect()
-    } else {
-        matched
-    };
-    chosen
-        .into_iter()
-        .take(MAX_CONTEXT_DEVICES)
-        .map(tools::describe)
-        .collect()
+/// Domains "what's on" looks at (the reply decides which of them are on).
+fn may_be_on(domain: Domain) -> bool {
+    matches!(
+        domain,
+        Domain::Light | Domain::Switch | Domain::Fan | Domain::MediaPlayer | Domain::Climate
+    )
 }
 
 /// What to say when the models cannot be used.

@@ -21,13 +21,13 @@
 
 mod catalog;
 mod command;
-mod lexicon;
+pub(crate) mod lexicon;
 mod numbers;
 mod question;
 mod reply;
 mod russian;
 mod service;
-mod text;
+pub(crate) mod text;
 mod verbs;
 
 pub use reply::{answer, describe_act};
