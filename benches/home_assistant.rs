@@ -86,8 +86,9 @@ fn main() {
     assert_eq!(lost, 0);
 }
 
+/// The state the `i`th event sets: unique, so the last one is seen only when it arrived.
 fn value(i: usize) -> String {
-    format!("{:.1}", 15.0 + (i % 200) as f64 / 10.0)
+    format!("{}.{}", 15 + i / 10_000, i % 10_000)
 }
 
 fn state(i: usize, v: &str) -> Value {

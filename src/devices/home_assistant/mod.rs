@@ -211,11 +211,20 @@ impl Shared {
         self.house().counts()
     }
 
+    /// Wakes every waiter. The lock is taken first so a waiter between its check and its
+    /// wait cannot miss a change made under the status lock.
+    fn wake(&self) {
+        let _house = self.house();
+        self.changed.notify_all();
+    }
+
     fn set_link_up(&self, version: &str) {
         let mut s = self.status();
         s.connected = true;
         s.error = None;
         version.clone_into(&mut s.version);
+        drop(s);
+        self.wake();
     }
 
     fn set_link_down(&self, err: &HaError) {
@@ -227,13 +236,12 @@ impl Shared {
         s.synced = false;
         s.error = Some(err.to_string());
         drop(s);
-        self.changed.notify_all();
+        self.wake();
     }
 
     fn set_synced(&self, synced: bool) {
         self.status().synced = synced;
-        let _guard = self.house();
-        self.changed.notify_all();
+        self.wake();
     }
 
     fn set_services(&self, result: &Value) {
@@ -312,10 +320,28 @@ impl HomeAssistant {
 
     /// Waits up to `limit` for the first sync; true when synced.
     pub fn wait_synced(&self, limit: Duration) -> bool {
+        self.wait_until(limit, |status, _| status.synced)
+    }
+
+    /// Waits up to `limit` for `id` to be in `state`; the entity as it is then.
+    pub fn wait_state(&self, id: &str, state: &str, limit: Duration) -> Option<Entity> {
+        self.wait_until(limit, |_, house| {
+            house.entity(id).is_some_and(|e| e.state == state)
+        });
+        self.shared.house().entity(id).cloned()
+    }
+
+    /// Waits up to `limit` for the link's state to satisfy `done`; whether it did.
+    pub fn wait_link(&self, limit: Duration, done: impl Fn(&LinkStatus) -> bool) -> bool {
+        self.wait_until(limit, |status, _| done(status))
+    }
+
+    /// Waits on the condition variable every change wakes, until `done` or `limit`.
+    fn wait_until(&self, limit: Duration, done: impl Fn(&LinkStatus, &House) -> bool) -> bool {
         let deadline = Instant::now() + limit;
         let mut house = self.shared.house();
         loop {
-            if self.shared.status().synced {
+            if done(&self.shared.status(), &house) {
                 return true;
             }
             let left = deadline.saturating_duration_since(Instant::now());
