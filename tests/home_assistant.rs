@@ -16,7 +16,7 @@ use std::time::Instant;
 use serde_json::json;
 use support::home_assistant::runner::{self, Scenario};
 use support::home_assistant::{HomeAssistant, Socket};
-use support::mosquitto::Mosquitto;
+use support::mosquitto::{Mosquitto, Probe};
 
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("token_opens_the_api", Scenario::Shared(token_opens_the_api)),
@@ -251,12 +251,18 @@ fn restart_keeps_state_and_token() {
 
 fn mqtt_integration_loads() {
     let broker = Mosquitto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut probe = rt.block_on(Probe::connect(
+        &broker,
+        "ha-probe",
+        &["homeassistant/status"],
+    ));
+    let ha = HomeAssistant::start();
     let started = Instant::now();
-    let ha = HomeAssistant::start_with_mqtt(broker.port());
-    eprintln!(
-        "    (start with mqtt: {:.1} s)",
-        started.elapsed().as_secs_f64()
-    );
-    let entry = ha.mqtt_entry();
-    assert_eq!(entry["state"], "loaded", "{entry}");
+    ha.add_mqtt(broker.port());
+    let flow = started.elapsed().as_secs_f64();
+    eprintln!("    (mqtt config flow until loaded: {flow:.1} s)");
+    assert_eq!(ha.mqtt_entry()["state"], "loaded");
+    // HA's birth message: it is connected to this broker, inside the namespace.
+    rt.block_on(probe.status_is("homeassistant/status", "online"));
 }

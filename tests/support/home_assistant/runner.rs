@@ -82,11 +82,13 @@ fn run(selected: &[&(&str, Scenario)], filtered: usize) -> ExitCode {
         let outcome = match scenario {
             Scenario::Own(f) => catch_unwind(f).map_err(reason),
             Scenario::Shared(f) => {
+                let first = shared.is_none();
                 let ha = shared
                     .get_or_insert_with(|| catch_unwind(HomeAssistant::start).map_err(reason));
                 match ha {
                     Ok(ha) => catch_unwind(AssertUnwindSafe(|| f(ha))).map_err(reason),
-                    Err(e) => Err(format!("the shared instance did not start: {e}")),
+                    Err(e) if first => Err(format!("the shared instance did not start: {e}")),
+                    Err(_) => Err("the shared instance did not start (see above)".into()),
                 }
             }
         };
