@@ -75,7 +75,8 @@ pub fn main(scenarios: &[(&str, Scenario)]) -> ExitCode {
 
 fn run(selected: &[&(&str, Scenario)], filtered: usize) -> ExitCode {
     let started = Instant::now();
-    println!("\nrunning {} tests", selected.len());
+    let plural = if selected.len() == 1 { "" } else { "s" };
+    println!("\nrunning {} test{plural}", selected.len());
     let mut shared: Option<Result<HomeAssistant, String>> = None;
     let mut failed = Vec::new();
     for (name, scenario) in selected {
