@@ -116,9 +116,11 @@ async fn peer(
     tcp.set_nodelay(true).unwrap();
     let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
     let send = |v: Value| Message::text(v.to_string());
-    ws.send(send(json!({"type": "auth_required", "ha_version": "2025.4.4"})))
-        .await
-        .unwrap();
+    ws.send(send(
+        json!({"type": "auth_required", "ha_version": "2025.4.4"}),
+    ))
+    .await
+    .unwrap();
     let _auth = ws.next().await.unwrap().unwrap();
     ws.send(send(json!({"type": "auth_ok", "ha_version": "2025.4.4"})))
         .await
@@ -154,9 +156,11 @@ async fn peer(
         if cmd["type"] != "subscribe_events" {
             pending_sync -= 1;
         }
-        ws.send(send(json!({"id": id, "type": "result", "success": true, "result": result})))
-            .await
-            .unwrap();
+        ws.send(send(
+            json!({"id": id, "type": "result", "success": true, "result": result}),
+        ))
+        .await
+        .unwrap();
     }
     start.await.unwrap();
     for i in 0..events {

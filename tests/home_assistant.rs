@@ -5,6 +5,8 @@
 //! calls, a restart, and the MQTT integration. Add a bridge scenario as a function taking
 //! `&HomeAssistant` (the shared instance) or starting its own, and list it in `SCENARIOS`.
 
+#[path = "support/ha_bridge.rs"]
+mod bridge;
 mod support {
     pub mod home_assistant;
     pub mod mosquitto;
@@ -41,6 +43,34 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     (
         "mqtt_integration_loads",
         Scenario::Own(mqtt_integration_loads),
+    ),
+    (
+        "bridge_states_come_with_areas_and_aliases",
+        Scenario::Shared(bridge::states_come_with_areas_and_aliases),
+    ),
+    (
+        "bridge_commands_change_real_entities",
+        Scenario::Shared(bridge::commands_change_real_entities),
+    ),
+    (
+        "bridge_a_stuck_bulb_is_reported_truthfully",
+        Scenario::Shared(bridge::a_stuck_bulb_is_reported_truthfully),
+    ),
+    (
+        "bridge_state_changes_reach_mirai",
+        Scenario::Shared(bridge::state_changes_reach_mirai),
+    ),
+    (
+        "bridge_a_wrong_token_is_a_clear_error",
+        Scenario::Shared(bridge::a_wrong_token_is_a_clear_error),
+    ),
+    (
+        "bridge_a_restart_of_home_assistant_is_survived",
+        Scenario::Own(bridge::a_restart_of_home_assistant_is_survived),
+    ),
+    (
+        "bridge_the_daemon_in_home_assistant",
+        Scenario::Own(bridge::the_daemon_in_home_assistant),
     ),
 ];
 

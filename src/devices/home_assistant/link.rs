@@ -129,6 +129,8 @@ where
         ids: Ids::default(),
         asked: HashMap::new(),
         waiting: 0,
+        have_states: false,
+        details_due: false,
     };
     let version = link.authenticate(settings).await?;
     info!(version = %version, url = %settings.url, "Home Assistant connected");
@@ -172,6 +174,9 @@ struct Link<S> {
     asked: HashMap<u64, Asked>,
     /// Sync results still to come; the house is synced when it reaches zero.
     waiting: usize,
+    /// The states are in, and an entity list has come that still wants its details.
+    have_states: bool,
+    details_due: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
@@ -329,7 +334,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
         if let Err(e) = loaded {
             warn!(?asked, cause = %e, "Home Assistant sent data MIRAI cannot read; kept what it had");
         }
-        if asked == Asked::EntityList {
+        // The details (aliases) are asked for the exposed entities, which takes both the
+        // states and the entity list, in whichever order their results come.
+        self.have_states |= asked == Asked::States;
+        self.details_due |= asked == Asked::EntityList;
+        if self.have_states && self.details_due {
+            self.details_due = false;
             let ids = shared.with_house(|h| Ok::<_, HaError>(h.registered_exposed()))?;
             self.send(
                 "config/entity_registry/get_entries",
