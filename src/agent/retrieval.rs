@@ -134,7 +134,14 @@ impl EntityIndex {
     /// The ids of the `k` entities most relevant to `text`, best first; none when no word
     /// of it names, places or kinds anything.
     pub fn relevant(&self, text: &str, k: usize) -> Vec<&str> {
-        let ranked = self.rank(text);
+        let mut ranked = self.scores(text);
+        // Only the best k are wanted: select them, then sort those few (a word like "light"
+        // can touch hundreds of entities).
+        if k > 0 && ranked.len() > k {
+            ranked.select_nth_unstable_by(k - 1, |a, b| self.order(a, b));
+            ranked.truncate(k);
+        }
+        ranked.sort_by(|a, b| self.order(a, b));
         let best = ranked.first().map_or(0.0, |r| r.1);
         ranked
             .into_iter()
@@ -146,6 +153,22 @@ impl EntityIndex {
 
     /// Every entity some word of `text` meets, with its score, best first (ties by id).
     pub(crate) fn rank(&self, text: &str) -> Vec<(u32, f32)> {
+        let mut ranked = self.scores(text);
+        ranked.sort_by(|a, b| self.order(a, b));
+        ranked
+    }
+
+    /// Higher scores first, then ids in order.
+    fn order(&self, a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+        b.1.total_cmp(&a.1).then_with(|| {
+            self.entities[a.0 as usize]
+                .id
+                .cmp(&self.entities[b.0 as usize].id)
+        })
+    }
+
+    /// Every entity some word of `text` meets, with its score, unordered.
+    fn scores(&self, text: &str) -> Vec<(u32, f32)> {
         let words = request_stems(text);
         let mut score = vec![0.0f32; self.entities.len()];
         let mut met_by = vec![usize::MAX; self.entities.len()];
@@ -170,18 +193,10 @@ impl EntityIndex {
             }
         }
         let said: HashSet<&str> = words.iter().map(String::as_str).collect();
-        let mut ranked: Vec<(u32, f32)> = touched
+        touched
             .into_iter()
             .map(|n| (n, score[n as usize] + self.whole_name_bonus(n, &said)))
-            .collect();
-        ranked.sort_by(|a, b| {
-            b.1.total_cmp(&a.1).then_with(|| {
-                self.entities[a.0 as usize]
-                    .id
-                    .cmp(&self.entities[b.0 as usize].id)
-            })
-        });
-        ranked
+            .collect()
     }
 
     /// The entities one stem meets, strongest field first.
