@@ -175,8 +175,7 @@ pub fn a_stuck_bulb_is_reported_truthfully(ha: &HomeAssistant) {
     assert_eq!(action["outcome"], "refused", "{reply}");
     assert_eq!(action["detail"], "did not turn on; it is off", "{reply}");
     assert_eq!(
-        reply["reply"],
-        "Stuck Bulb: not done (did not turn on; it is off).",
+        reply["reply"], "Stuck Bulb: not done (did not turn on; it is off).",
         "{reply}"
     );
 }

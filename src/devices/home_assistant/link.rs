@@ -34,11 +34,13 @@ pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
 /// Largest message read: `get_states` of a big house is several megabytes.
 const MAX_MESSAGE_BYTES: usize = 32 << 20;
 
-/// The registry events that make MIRAI load a registry again.
-const REGISTRY_EVENTS: [&str; 3] = [
+/// The events that make MIRAI load a registry (or the list of services) again.
+const REGISTRY_EVENTS: [&str; 5] = [
     "area_registry_updated",
     "device_registry_updated",
     "entity_registry_updated",
+    "service_registered",
+    "service_removed",
 ];
 
 /// What a command's result is for.
@@ -368,6 +370,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
         let (kind, asked) = match event {
             "area_registry_updated" => ("config/area_registry/list", Asked::Areas),
             "device_registry_updated" => ("config/device_registry/list", Asked::Devices),
+            "service_registered" | "service_removed" => ("get_services", Asked::Services),
             _ => ("config/entity_registry/list", Asked::EntityList),
         };
         if self.asked.values().any(|a| *a == asked) {
