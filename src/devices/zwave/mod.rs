@@ -8,6 +8,7 @@
 //! - `serial_api`: the host side of the Serial API: one command in flight, ACK → response →
 //!   callback, retransmission, callback ids, unsolicited frames. Sans-IO: frames and `now` in,
 //!   bytes and a deadline out.
+//! - `application`: the node command inside ApplicationCommandHandler 0x04 / Bridge… 0xA8.
 //! - `command_class`: the application payloads nodes send and receive (Basic, switches,
 //!   sensors, meters, notifications, battery, central scene, thermostat, door lock).
 //!
@@ -15,6 +16,7 @@
 //! until then nothing outside the tests calls this code.
 #![allow(dead_code)]
 
+pub(crate) mod application;
 pub(crate) mod command_class;
 pub mod frame;
 pub mod receiver;
