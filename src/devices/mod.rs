@@ -9,6 +9,7 @@
 pub mod demo;
 pub(crate) mod glob;
 pub mod home_assistant;
+pub mod zwave;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
