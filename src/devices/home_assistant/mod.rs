@@ -8,6 +8,9 @@
 //!
 //! # Layout
 //!
+//! - `settings`: what the back end needs from the config; the URL's parts.
+//! - `shared`: the house, the link's state and the services, behind a lock and a condvar.
+//! - `tls`: rustls for an https:// Home Assistant's WebSocket.
 //! - `wire`: the WebSocket API's messages as data.
 //! - `house`: states and registries → the exposed entities.
 //! - `exposure`: which entities MIRAI sees.
@@ -21,22 +24,25 @@ mod exposure;
 mod house;
 mod link;
 mod rest;
+mod settings;
+mod shared;
+mod tls;
 mod truth;
 mod wire;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tracing::debug;
 
 use super::{Area, Backend, DeviceError, Entity, Outcome, ServiceCall};
-use crate::config::Secret;
 pub use events::Events;
-use exposure::Exposure;
 use house::{BACKEND, House};
 use rest::Rest;
+pub use settings::Settings;
+pub use shared::LinkStatus;
+use shared::Shared;
 
 /// Why Home Assistant could not be used, in words the agent can pass on.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -70,205 +76,6 @@ pub enum HaError {
     /// The settings cannot work.
     #[error("home_assistant: {0}")]
     Config(String),
-}
-
-/// What the back end needs from the config.
-pub struct Settings {
-    /// `http(s)://host:port`, without a trailing slash.
-    url: String,
-    token: Secret,
-    verify_tls: bool,
-    ca_file: Option<std::path::PathBuf>,
-    timeout: Duration,
-    readback: Duration,
-    events: bool,
-    exposure: Exposure,
-    /// TLS for the WebSocket when the URL is https.
-    tls: Option<Arc<rustls::ClientConfig>>,
-}
-
-impl Settings {
-    /// The settings of the config's `home_assistant` section with its token.
-    pub fn new(
-        cfg: &crate::config::HomeAssistant,
-        token: Secret,
-        ca_file: Option<std::path::PathBuf>,
-    ) -> Result<Settings, HaError> {
-        let url = cfg.url.trim_end_matches('/').to_owned();
-        let mut s = Settings {
-            url,
-            token,
-            verify_tls: cfg.verify_tls,
-            ca_file,
-            timeout: cfg.timeout,
-            readback: cfg.readback,
-            events: cfg.events,
-            exposure: Exposure::new(&cfg.expose),
-            tls: None,
-        };
-        if s.url.starts_with("https://") {
-            s.tls = Some(Arc::new(tls::client_config(
-                s.ca_file.as_deref(),
-                s.verify_tls,
-            )?));
-        }
-        Ok(s)
-    }
-
-    fn authority(&self) -> &str {
-        let rest = self
-            .url
-            .split_once("://")
-            .map_or(self.url.as_str(), |(_, r)| r);
-        rest.split('/').next().unwrap_or(rest)
-    }
-
-    /// The host alone (for TLS).
-    fn host(&self) -> &str {
-        let a = self.authority();
-        if let Some(v6) = a.strip_prefix('[') {
-            return v6.split(']').next().unwrap_or(v6);
-        }
-        a.rsplit_once(':').map_or(a, |(h, _)| h)
-    }
-
-    /// `host:port`, the port from the scheme when not given.
-    fn host_port(&self) -> String {
-        let a = self.authority();
-        let has_port = a
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-            && !a.ends_with(']');
-        if has_port {
-            a.to_owned()
-        } else if self.tls.is_some() {
-            format!("{a}:443")
-        } else {
-            format!("{a}:80")
-        }
-    }
-
-    /// `ws(s)://host:port/api/websocket`.
-    fn ws_url(&self) -> String {
-        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
-        format!("{scheme}://{}/api/websocket", self.authority())
-    }
-}
-
-mod tls;
-
-/// The link's state, for the status page and `health`.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct LinkStatus {
-    /// The WebSocket is up and authenticated.
-    pub connected: bool,
-    /// States and registries are loaded.
-    pub synced: bool,
-    /// Home Assistant's version.
-    pub version: String,
-    /// Why the link is down, if it is.
-    pub error: Option<String>,
-    /// Exposed entities, and all of Home Assistant's.
-    pub entities: (usize, usize),
-    /// Times the link was lost.
-    pub drops: u64,
-}
-
-/// What the link feeds and the back end reads, behind one lock and a condition variable
-/// that wakes whoever waits for a state.
-pub(crate) struct Shared {
-    house: Mutex<House>,
-    status: Mutex<LinkStatus>,
-    services: Mutex<BTreeMap<String, BTreeSet<String>>>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn house(&self) -> MutexGuard<'_, House> {
-        self.house.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn status(&self) -> MutexGuard<'_, LinkStatus> {
-        self.status.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Runs `f` on the house and wakes the waiters.
-    fn with_house<T, E>(&self, f: impl FnOnce(&mut House) -> Result<T, E>) -> Result<T, E> {
-        let out = f(&mut self.house());
-        self.changed.notify_all();
-        out
-    }
-
-    fn state_changed(&self, data: &Value) {
-        let changed = self.house().apply_state_changed(data);
-        if let Some(id) = changed {
-            debug!(entity = %id, "state changed");
-            self.changed.notify_all();
-        }
-    }
-
-    fn counts(&self) -> (usize, usize) {
-        self.house().counts()
-    }
-
-    /// Wakes every waiter. The lock is taken first so a waiter between its check and its
-    /// wait cannot miss a change made under the status lock.
-    fn wake(&self) {
-        let _house = self.house();
-        self.changed.notify_all();
-    }
-
-    fn set_link_up(&self, version: &str) {
-        let mut s = self.status();
-        s.connected = true;
-        s.error = None;
-        version.clone_into(&mut s.version);
-        drop(s);
-        self.wake();
-    }
-
-    fn set_link_down(&self, err: &HaError) {
-        let mut s = self.status();
-        if s.connected {
-            s.drops += 1;
-        }
-        s.connected = false;
-        s.synced = false;
-        s.error = Some(err.to_string());
-        drop(s);
-        self.wake();
-    }
-
-    fn set_synced(&self, synced: bool) {
-        self.status().synced = synced;
-        self.wake();
-    }
-
-    fn set_services(&self, result: &Value) {
-        let Some(domains) = result.as_object() else {
-            return;
-        };
-        let services = domains
-            .iter()
-            .map(|(d, s)| {
-                let names = s
-                    .as_object()
-                    .map(|o| o.keys().cloned().collect())
-                    .unwrap_or_default();
-                (d.clone(), names)
-            })
-            .collect();
-        *self.services.lock().unwrap_or_else(|p| p.into_inner()) = services;
-    }
-
-    /// Whether Home Assistant has `domain.service`; `None` before the list came.
-    fn has_service(&self, domain: &str, service: &str) -> Option<bool> {
-        let services = self.services.lock().unwrap_or_else(|p| p.into_inner());
-        if services.is_empty() {
-            return None;
-        }
-        Some(services.get(domain).is_some_and(|s| s.contains(service)))
-    }
 }
 
 /// `GET /api/` without starting a link: Home Assistant answers and takes the token.
@@ -497,35 +304,5 @@ fn device_error(e: HaError, call: &ServiceCall) -> Result<Outcome, DeviceError> 
             backend: "Home Assistant".into(),
             detail: other.to_string(),
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(url: &str) -> Settings {
-        let cfg = crate::config::HomeAssistant {
-            url: url.into(),
-            ..Default::default()
-        };
-        Settings::new(&cfg, Secret::new("t".to_owned()), None).unwrap()
-    }
-
-    #[test]
-    fn urls_give_the_socket_and_the_websocket() {
-        let s = settings("http://127.0.0.1:8123/");
-        assert_eq!(s.host_port(), "127.0.0.1:8123");
-        assert_eq!(s.ws_url(), "ws://127.0.0.1:8123/api/websocket");
-        let s = settings("https://ha.example");
-        assert_eq!(
-            (s.host(), s.host_port().as_str()),
-            ("ha.example", "ha.example:443")
-        );
-        assert_eq!(s.ws_url(), "wss://ha.example/api/websocket");
-        let s = settings("http://[::1]:8123");
-        assert_eq!((s.host(), s.host_port().as_str()), ("::1", "[::1]:8123"));
-        let s = settings("http://homeassistant.local");
-        assert_eq!(s.host_port(), "homeassistant.local:80");
     }
 }
