@@ -24,6 +24,10 @@ const ENTITIES: usize = 2_000;
 const AREAS: usize = 60;
 
 fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("Home Assistant benchmark: run it with `cargo bench --bench home_assistant`");
+        return;
+    }
     let events: usize = std::env::var("MIRAI_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
