@@ -44,6 +44,9 @@ pub use settings::Settings;
 pub use shared::LinkStatus;
 use shared::Shared;
 
+/// How often the state is read over REST after a call made while the link is down.
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
 /// Why Home Assistant could not be used, in words the agent can pass on.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HaError {
@@ -198,6 +201,23 @@ impl HomeAssistant {
         }
     }
 
+    /// With the link down no event will come: the states the call changed, else the state
+    /// read over REST every [`POLL_EVERY`] until it shows `expected` or the time is up.
+    fn poll_back(&self, before: &Entity, expected: &truth::Expected) -> Option<Entity> {
+        let changed = self.shared.house().entity(&before.id).cloned();
+        if changed.as_ref().is_some_and(|e| expected.met(e)) {
+            return changed;
+        }
+        let deadline = Instant::now() + self.settings.readback;
+        loop {
+            let now = self.fetch(before);
+            if now.as_ref().is_some_and(|e| expected.met(e)) || Instant::now() >= deadline {
+                return now;
+            }
+            std::thread::sleep(POLL_EVERY);
+        }
+    }
+
     /// The entity's state over REST, when the link is down.
     fn fetch(&self, before: &Entity) -> Option<Entity> {
         let v = self.rest.state(&before.id).ok()?;
@@ -271,8 +291,7 @@ impl Backend for HomeAssistant {
         let now = if connected {
             self.read_back(&call.entity_id, &expected)
         } else {
-            std::thread::sleep(self.settings.readback.min(Duration::from_millis(500)));
-            self.fetch(&before)
+            self.poll_back(&before, &expected)
         };
         let now = now.unwrap_or(before);
         Ok(if expected.met(&now) {
