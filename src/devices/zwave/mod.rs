@@ -8,16 +8,109 @@
 //! - `serial_api`: the host side of the Serial API: one command in flight, ACK → response →
 //!   callback, retransmission, callback ids, unsolicited frames. Sans-IO: frames and `now` in,
 //!   bytes and a deadline out.
+//! - `port`: opening the link: a serial device (115200 8N1) or `tcp://host:port`.
+//! - `driver`: the one task that owns the link and runs the Serial API machine, and the
+//!   cloneable handle that queues commands to it.
+//! - `function`: Serial API function ids and the shape of each call.
+//! - [`network`]: what start-up learns ([`Network`], [`Node`]) and the response parsers.
+//! - `startup`: the start-up sequence: soft reset … node information frames.
+//! - [`controller`]: [`Zwave`], the handle the hub uses: start, set, get, reports, inclusion.
 //! - `application`: the node command inside ApplicationCommandHandler 0x04 / Bridge… 0xA8.
-//! - `command_class`: the application payloads nodes send and receive (Basic, switches,
+//! - [`command_class`]: the application payloads nodes send and receive (Basic, switches,
 //!   sensors, meters, notifications, battery, central scene, thermostat, door lock).
 //!
-//! The port (a serial device or `tcp://`), start-up, inclusion and the registry come later;
-//! until then nothing outside the tests calls this code.
-#![allow(dead_code)]
+//! Not yet: the daemon, config and CLI wiring, registry entities, MQTT, persistence of nodes,
+//! exclusion, and Security S0 / S2 (secure inclusion; real door locks need it).
 
 pub(crate) mod application;
-pub(crate) mod command_class;
+pub mod command_class;
+pub mod controller;
+pub(crate) mod driver;
 pub mod frame;
+pub(crate) mod function;
+pub mod network;
+pub(crate) mod port;
 pub mod receiver;
 pub(crate) mod serial_api;
+pub(crate) mod startup;
+
+use std::time::Duration;
+
+pub use controller::{Inclusion, NodeReport, Query, Reports, Target, TxStatus, Zwave};
+pub use driver::Ended;
+pub use network::{Network, Node};
+pub use serial_api::{Failure, Refusal};
+
+use frame::EncodeError;
+
+/// How the hub reaches its Z-Wave stick (the later `zwave:` config section validates into this).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZwaveSettings {
+    /// A device path (`/dev/serial/by-id/…`) or `tcp://host:port`.
+    pub port: String,
+    /// How long to wait for SerialApiStarted after the soft reset (some sticks never send it).
+    pub started_wait: Duration,
+    /// How long a listening node has to answer RequestNodeInfo at start-up.
+    pub node_info_timeout: Duration,
+    /// How long a node has to answer a Get with its report.
+    pub report_timeout: Duration,
+}
+
+impl ZwaveSettings {
+    /// Defaults for `port`: 1.5 s for SerialApiStarted (zwave-js), 10 s per node info, 10 s
+    /// per report.
+    pub fn new(port: impl Into<String>) -> ZwaveSettings {
+        ZwaveSettings {
+            port: port.into(),
+            started_wait: Duration::from_millis(1500),
+            node_info_timeout: Duration::from_secs(10),
+            report_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why a Z-Wave call failed. A node that did not get or answer a command is a value here too
+/// ([`ZwaveError::NotDelivered`], [`ZwaveError::NoReport`]), for the caller to branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum ZwaveError {
+    /// The port could not be opened.
+    #[error("cannot open Z-Wave port {port}: {source}")]
+    Open {
+        /// The configured port.
+        port: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The driver task has ended (link closed, shutdown).
+    #[error("the Z-Wave driver has stopped")]
+    Stopped,
+    /// The chip did not ACK, answer or call back, or refused the command.
+    #[error("the Z-Wave controller did not complete the command: {0:?}")]
+    Chip(Failure),
+    /// A response too short for its layout.
+    #[error("malformed response to Serial API function {function:#04x}")]
+    Malformed {
+        /// The function.
+        function: u8,
+    },
+    /// The payload does not fit a frame.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The controller could not deliver a command to the node.
+    #[error("node {node} did not get the command: {status:?}")]
+    NotDelivered {
+        /// The node.
+        node: u8,
+        /// The SendData callback's status.
+        status: TxStatus,
+    },
+    /// The node got a Get but sent no matching report in time.
+    #[error("node {node} sent no report")]
+    NoReport {
+        /// The node.
+        node: u8,
+    },
+    /// Another inclusion or a refused mode: the chip reported AddNodeToNetwork failed.
+    #[error("inclusion failed (status {0:#04x})")]
+    InclusionFailed(u8),
+}

@@ -6,37 +6,37 @@ use super::{Transition, id};
 
 /// Why a command cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum CommandError {
+pub enum CommandError {
     /// Multilevel levels are 0–99, or FF for "back to the last level".
     #[error("level {0} is not 0–99 (or 255 for the last level)")]
     BadLevel(u8),
 }
 
 /// Basic Set (4.4.1): 00 off, 01–63 level, FF on.
-pub(crate) fn basic_set(value: u8) -> Vec<u8> {
+pub fn basic_set(value: u8) -> Vec<u8> {
     vec![id::BASIC, 0x01, value]
 }
 
 /// Basic Get (4.4.2).
-pub(crate) fn basic_get() -> Vec<u8> {
+pub fn basic_get() -> Vec<u8> {
     vec![id::BASIC, 0x02]
 }
 
 /// Binary Switch Set (4.13.1): FF on, 00 off; a duration from v2.
-pub(crate) fn binary_switch_set(on: bool, duration: Option<Transition>) -> Vec<u8> {
+pub fn binary_switch_set(on: bool, duration: Option<Transition>) -> Vec<u8> {
     let mut bytes = vec![id::BINARY_SWITCH, 0x01, if on { 0xFF } else { 0x00 }];
     bytes.extend(duration.map(Transition::byte));
     bytes
 }
 
 /// Binary Switch Get (4.13.2).
-pub(crate) fn binary_switch_get() -> Vec<u8> {
+pub fn binary_switch_get() -> Vec<u8> {
     vec![id::BINARY_SWITCH, 0x02]
 }
 
 /// Multilevel Switch Set (4.20.1): 0–99, or FF for the last non-zero level; a duration
 /// from v2.
-pub(crate) fn multilevel_switch_set(
+pub fn multilevel_switch_set(
     level: u8,
     duration: Option<Transition>,
 ) -> Result<Vec<u8>, CommandError> {
@@ -49,12 +49,12 @@ pub(crate) fn multilevel_switch_set(
 }
 
 /// Multilevel Switch Get (4.20.2).
-pub(crate) fn multilevel_switch_get() -> Vec<u8> {
+pub fn multilevel_switch_get() -> Vec<u8> {
     vec![id::MULTILEVEL_SWITCH, 0x02]
 }
 
 /// Multilevel Sensor Get (4.38.3, v5+): a sensor type and scale.
-pub(crate) fn sensor_multilevel_get(sensor_type: u8, scale: u8) -> Vec<u8> {
+pub fn sensor_multilevel_get(sensor_type: u8, scale: u8) -> Vec<u8> {
     vec![
         id::SENSOR_MULTILEVEL,
         0x04,
@@ -64,12 +64,12 @@ pub(crate) fn sensor_multilevel_get(sensor_type: u8, scale: u8) -> Vec<u8> {
 }
 
 /// Battery Get (4.10.2).
-pub(crate) fn battery_get() -> Vec<u8> {
+pub fn battery_get() -> Vec<u8> {
     vec![id::BATTERY, 0x02]
 }
 
 /// Thermostat Setpoint Get (4.63.2).
-pub(crate) fn thermostat_setpoint_get(setpoint_type: u8) -> Vec<u8> {
+pub fn thermostat_setpoint_get(setpoint_type: u8) -> Vec<u8> {
     vec![id::THERMOSTAT_SETPOINT, 0x02, setpoint_type & 0x0F]
 }
 

@@ -7,40 +7,40 @@
 //! [`command`]. Door Lock decodes, but real locks talk only under Security S0/S2, which MIRAI
 //! does not do yet.
 
-pub(crate) mod command;
+pub mod command;
 mod value;
 
-pub(crate) use value::{Transition, Value};
+pub use value::{Transition, Value};
 
 /// Command class ids.
-pub(crate) mod id {
-    pub(crate) const BASIC: u8 = 0x20;
-    pub(crate) const BINARY_SWITCH: u8 = 0x25;
-    pub(crate) const MULTILEVEL_SWITCH: u8 = 0x26;
-    pub(crate) const SENSOR_MULTILEVEL: u8 = 0x31;
-    pub(crate) const METER: u8 = 0x32;
-    pub(crate) const THERMOSTAT_MODE: u8 = 0x40;
-    pub(crate) const THERMOSTAT_SETPOINT: u8 = 0x43;
-    pub(crate) const CENTRAL_SCENE: u8 = 0x5B;
-    pub(crate) const DOOR_LOCK: u8 = 0x62;
-    pub(crate) const NOTIFICATION: u8 = 0x71;
-    pub(crate) const BATTERY: u8 = 0x80;
+pub mod id {
+    pub const BASIC: u8 = 0x20;
+    pub const BINARY_SWITCH: u8 = 0x25;
+    pub const MULTILEVEL_SWITCH: u8 = 0x26;
+    pub const SENSOR_MULTILEVEL: u8 = 0x31;
+    pub const METER: u8 = 0x32;
+    pub const THERMOSTAT_MODE: u8 = 0x40;
+    pub const THERMOSTAT_SETPOINT: u8 = 0x43;
+    pub const CENTRAL_SCENE: u8 = 0x5B;
+    pub const DOOR_LOCK: u8 = 0x62;
+    pub const NOTIFICATION: u8 = 0x71;
+    pub const BATTERY: u8 = 0x80;
 }
 
 /// A current / target / duration report (Basic, Binary Switch and Multilevel Switch Report).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct LevelReport {
+pub struct LevelReport {
     /// 00 off, 01–63 level (Multilevel), FF on, FE unknown.
-    pub(crate) current: u8,
+    pub current: u8,
     /// Where a transition is heading (v2+).
-    pub(crate) target: Option<u8>,
+    pub target: Option<u8>,
     /// Time left to reach `target` (v2+).
-    pub(crate) duration: Option<Transition>,
+    pub duration: Option<Transition>,
 }
 
 /// A report a node sent.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Report {
+pub enum Report {
     /// Basic Report (CC spec 4.4.3).
     Basic(LevelReport),
     /// Binary Switch Report (4.13.3).
@@ -90,20 +90,20 @@ pub(crate) enum Report {
 
 /// The v2+ half of a Notification Report.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct NotificationEvent {
+pub struct NotificationEvent {
     /// FF on, 00 off, FE "no pending notification".
-    pub(crate) status: u8,
+    pub status: u8,
     /// 05 water alarm, 06 access control, 07 home security…
-    pub(crate) notification_type: u8,
+    pub notification_type: u8,
     /// The event within the type (07 / 08 motion detected…).
-    pub(crate) event: u8,
+    pub event: u8,
     /// Event parameters, as sent.
-    pub(crate) params: Vec<u8>,
+    pub params: Vec<u8>,
 }
 
 /// Why command bytes did not decode. Not fatal: the caller logs and drops the report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum CcError {
+pub enum CcError {
     /// Fewer bytes than the layout needs.
     #[error("command class {cc:02X} command {command:02X}: truncated")]
     Truncated { cc: u8, command: u8 },
@@ -122,7 +122,7 @@ pub(crate) enum CcError {
 const REPORT: u8 = 0x03;
 
 /// Decodes `cc command params…`.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Report, CcError> {
+pub fn decode(bytes: &[u8]) -> Result<Report, CcError> {
     let [cc, command, p @ ..] = bytes else {
         return Err(CcError::Empty);
     };

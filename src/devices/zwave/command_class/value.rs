@@ -7,19 +7,19 @@ use super::CcError;
 /// A number sent as `PSS value`: PSS = precision<<5 · scale<<3 · size (CC spec 2.2, "Sensor
 /// Multilevel Report" field encoding; zwave-js `packages/core/src/values/Primitive.ts`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Value {
+pub struct Value {
     /// The number: the signed big-endian integer divided by 10^precision.
-    pub(crate) value: f64,
+    pub value: f64,
     /// Decimal places sent.
-    pub(crate) precision: u8,
+    pub precision: u8,
     /// The unit, per type (0 °C, 1 °F for air temperature; Meter adds a third bit).
-    pub(crate) scale: u8,
+    pub scale: u8,
 }
 
 impl Value {
     /// Decodes `PSS value…` from the start of `bytes`, with the bytes it took; `None` when
     /// `bytes` is too short.
-    pub(crate) fn decode(bytes: &[u8]) -> Option<Result<(Value, usize), CcError>> {
+    pub fn decode(bytes: &[u8]) -> Option<Result<(Value, usize), CcError>> {
         let (&pss, rest) = bytes.split_first()?;
         let size = pss & 0x07;
         if !matches!(size, 1 | 2 | 4) {
@@ -37,7 +37,7 @@ impl Value {
 }
 
 /// A signed big-endian integer of 1, 2 or 4 bytes over 10^precision.
-pub(crate) fn scaled(raw: &[u8], precision: u8) -> f64 {
+pub fn scaled(raw: &[u8], precision: u8) -> f64 {
     let int = match *raw {
         [a] => i64::from(a as i8),
         [a, b] => i64::from(i16::from_be_bytes([a, b])),
@@ -51,7 +51,7 @@ pub(crate) fn scaled(raw: &[u8], precision: u8) -> f64 {
 /// 01–7F seconds, 80–FE 1–127 minutes; FF the device's default in a Set; FE "unknown" in a
 /// Report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Transition {
+pub enum Transition {
     /// 0–127 seconds.
     Seconds(u8),
     /// 1–127 minutes.
@@ -62,7 +62,7 @@ pub(crate) enum Transition {
 
 impl Transition {
     /// The byte a Set carries; out-of-range counts are clamped.
-    pub(crate) fn byte(self) -> u8 {
+    pub fn byte(self) -> u8 {
         match self {
             Transition::Seconds(s) => s.min(0x7F),
             Transition::Minutes(m) => 0x7F + m.clamp(1, 0x7F),
@@ -71,7 +71,7 @@ impl Transition {
     }
 
     /// A Report's duration byte; `None` for FE (unknown) and FF (reserved).
-    pub(crate) fn from_report(byte: u8) -> Option<Transition> {
+    pub fn from_report(byte: u8) -> Option<Transition> {
         match byte {
             0x00..=0x7F => Some(Transition::Seconds(byte)),
             0x80..=0xFD => Some(Transition::Minutes(byte - 0x7F)),
@@ -80,7 +80,7 @@ impl Transition {
     }
 
     /// How long it is.
-    pub(crate) fn duration(self) -> Option<Duration> {
+    pub fn duration(self) -> Option<Duration> {
         match self {
             Transition::Seconds(s) => Some(Duration::from_secs(u64::from(s))),
             Transition::Minutes(m) => Some(Duration::from_secs(60 * u64::from(m))),
