@@ -315,18 +315,25 @@ impl Config {
         }
         out.push_str(&serde_yaml::to_string(&self.settings).unwrap_or_default());
         out.push_str("# secrets (values never printed):\n");
-        let key = match &self.openai_key {
-            Some(LoadedSecret {
-                source: SecretSource::Env(v),
-                ..
-            }) => format!("set from {v}"),
-            Some(LoadedSecret {
-                source: SecretSource::File(f),
-                ..
-            }) => format!("set from file {f}"),
-            None => "not set".into(),
-        };
-        out.push_str(&format!("#   openai api key: {key}\n"));
+        let secrets = [
+            ("openai api key", &self.openai_key),
+            ("mqtt password", &self.mqtt_password),
+            ("home assistant token", &self.ha_token),
+        ];
+        for (name, secret) in secrets {
+            let from = match secret {
+                Some(LoadedSecret {
+                    source: SecretSource::Env(v),
+                    ..
+                }) => format!("set from {v}"),
+                Some(LoadedSecret {
+                    source: SecretSource::File(f),
+                    ..
+                }) => format!("set from file {f}"),
+                None => "not set".into(),
+            };
+            out.push_str(&format!("#   {name}: {from}\n"));
+        }
         out
     }
 }
