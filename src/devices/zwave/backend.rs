@@ -12,9 +12,9 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::controller::{NodeReport, Zwave};
-use super::entities::{Label, Nodes, Plan, Switching, TEMPERATURE};
+use super::entities::{Label, Nodes, Plan, Switching, queries};
 use super::network::Network;
-use super::{Ended, Query, ZwaveError, ZwaveSettings};
+use super::{Ended, ZwaveError, ZwaveSettings};
 use crate::devices::{Area, Backend, DeviceError, Entity, Outcome, ServiceCall};
 
 /// The back end's name in the registry.
@@ -351,19 +351,4 @@ async fn follow(
             ended = &mut task => return ended.unwrap_or(Ended::Closed),
         }
     }
-}
-
-/// The Gets that give a node's state.
-fn queries(node: &super::Node) -> Vec<Query> {
-    let mut q = Vec::new();
-    if let Some(s) = Switching::of(node) {
-        q.push(s.query());
-    }
-    if node.supports(super::command_class::id::SENSOR_MULTILEVEL) {
-        q.push(TEMPERATURE);
-    }
-    if node.supports(super::command_class::id::BATTERY) {
-        q.push(Query::Battery);
-    }
-    q
 }

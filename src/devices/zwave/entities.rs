@@ -76,6 +76,21 @@ pub const TEMPERATURE: Query = Query::Sensor {
     scale: 0,
 };
 
+/// The Gets that give a node's state: its switch, its temperature, its battery.
+pub fn queries(node: &Node) -> Vec<Query> {
+    let mut q = Vec::new();
+    if let Some(s) = Switching::of(node) {
+        q.push(s.query());
+    }
+    if node.supports(id::SENSOR_MULTILEVEL) {
+        q.push(TEMPERATURE);
+    }
+    if node.supports(id::BATTERY) {
+        q.push(Query::Battery);
+    }
+    q
+}
+
 /// One node and what it last reported.
 #[derive(Debug, Clone)]
 struct Known {
