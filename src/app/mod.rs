@@ -31,6 +31,7 @@ use crate::config::{Config, ConfigError, Env, LoadOptions};
 use crate::devices::Registry;
 use crate::devices::demo::DemoHouse;
 use crate::devices::home_assistant::{self, HomeAssistant};
+use crate::devices::zwave::{self, ZwaveBackend};
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
@@ -47,6 +48,7 @@ const DEMO_STATE_FILE: &str = "demo-state.json";
 pub struct App {
     config: Config,
     home_assistant: OnceLock<Option<Arc<HomeAssistant>>>,
+    zwave: OnceLock<Option<Arc<ZwaveBackend>>>,
     _logs: LogGuard,
 }
 
@@ -77,6 +79,7 @@ impl App {
         Ok(App {
             config,
             home_assistant: OnceLock::new(),
+            zwave: OnceLock::new(),
             _logs: guard,
         })
     }
@@ -111,6 +114,9 @@ impl App {
         if let Some(ha) = self.home_assistant()? {
             registry.add(ha);
         }
+        if let Some(zw) = self.zwave()? {
+            registry.add(zw);
+        }
         Ok(registry)
     }
 
@@ -138,14 +144,42 @@ impl App {
         Ok(self.home_assistant.get_or_init(|| ha).clone())
     }
 
+    /// The Z-Wave back end when `zwave.enabled`, its driver started once per run.
+    pub fn zwave(&self) -> anyhow::Result<Option<Arc<ZwaveBackend>>> {
+        if let Some(zw) = self.zwave.get() {
+            return Ok(zw.clone());
+        }
+        let cfg = &self.config.settings().zwave;
+        let zw = match (&cfg.port, cfg.enabled) {
+            (Some(_), true) => {
+                let settings = zwave::BackendSettings {
+                    zwave: zwave_settings(&self.config).context("zwave.port")?,
+                    labels: zwave_labels(&self.config),
+                };
+                let backend = ZwaveBackend::start(settings)
+                    .context("cannot start the Z-Wave driver's thread")?;
+                Some(Arc::new(backend))
+            }
+            _ => None,
+        };
+        Ok(self.zwave.get_or_init(|| zw).clone())
+    }
+
     /// For one-shot commands: waits up to `home_assistant.timeout_s` for Home Assistant's
-    /// entities, and says so in the log when they did not come (the command goes on).
+    /// entities and up to `zwave.ready_timeout_s` for the Z-Wave nodes, and says so in the log
+    /// when they did not come (the command goes on).
     pub fn wait_for_devices(&self) -> anyhow::Result<()> {
         if let Some(ha) = self.home_assistant()? {
             let limit = self.config.settings().home_assistant.timeout;
             if !ha.wait_synced(limit) {
                 let why = ha.status().error.unwrap_or_else(|| "no answer yet".into());
                 tracing::warn!(cause = %why, "Home Assistant's entities are not loaded");
+            }
+        }
+        if let Some(zw) = self.zwave()? {
+            if !zw.wait_ready(self.config.settings().zwave.ready_timeout) {
+                let why = zw.status().error.unwrap_or_else(|| "no answer yet".into());
+                tracing::warn!(cause = %why, "the Z-Wave nodes are not loaded");
             }
         }
         Ok(())
@@ -180,6 +214,38 @@ impl App {
         let ledger = UsageLedger(Mutex::new(ledger));
         Llm::new(&self.config, Arc::new(ledger), Environment::real())
     }
+}
+
+/// The driver's settings from the `zwave` section; `None` when no port is configured.
+pub fn zwave_settings(config: &Config) -> Option<zwave::ZwaveSettings> {
+    let cfg = &config.settings().zwave;
+    let mut settings = zwave::ZwaveSettings::new(cfg.port.clone()?);
+    settings.started_wait = cfg.started_wait;
+    settings.node_info_timeout = cfg.node_info_timeout;
+    settings.report_timeout = cfg.report_timeout;
+    Some(settings)
+}
+
+/// The node names, areas and kinds from `zwave.nodes`.
+pub fn zwave_labels(config: &Config) -> std::collections::BTreeMap<u8, zwave::Label> {
+    use crate::config::ZwaveKind;
+    use crate::devices::Domain;
+    let nodes = &config.settings().zwave.nodes;
+    nodes
+        .iter()
+        .map(|(id, n)| {
+            let label = zwave::Label {
+                name: n.name.clone(),
+                aliases: n.aliases.clone(),
+                area: n.area.clone(),
+                kind: n.kind.map(|k| match k {
+                    ZwaveKind::Light => Domain::Light,
+                    ZwaveKind::Switch => Domain::Switch,
+                }),
+            };
+            (*id, label)
+        })
+        .collect()
 }
 
 /// What the memory needs from the config.

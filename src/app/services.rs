@@ -96,6 +96,10 @@ pub(super) async fn start(
             }),
         );
     }
+    if let Some(zw) = app.zwave()? {
+        let port = s.zwave.port.clone().unwrap_or_default();
+        hub.add_service("zwave", Arc::new(move || zwave_line(&zw.status(), &port)));
+    }
     if with_mqtt && s.mqtt.enabled {
         services.mqtt = Some(start_mqtt(app, hub.clone())?);
     }
@@ -117,6 +121,22 @@ pub(super) async fn start(
         services.http = Some(server);
     }
     Ok(services)
+}
+
+/// The Z-Wave line of the status page.
+fn zwave_line(st: &crate::devices::zwave::LinkStatus, port: &str) -> String {
+    match (st.connected, st.ready) {
+        (true, true) => format!(
+            "on {port}, home id {:08X}, {} nodes",
+            st.home_id.unwrap_or(0),
+            st.nodes
+        ),
+        (true, false) => format!("on {port}, reading {} nodes", st.nodes),
+        _ => format!(
+            "not connected to {port}: {}",
+            st.error.clone().unwrap_or_else(|| "starting".into())
+        ),
+    }
 }
 
 /// Joins the broker in the background: the hub works, and says so, while it is away.

@@ -5,6 +5,7 @@
 
 mod agent;
 mod memory;
+mod zwave;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -118,6 +119,13 @@ enum Command {
     /// Read and manage the memory database
     #[command(subcommand)]
     Memory(memory::MemoryCommand),
+    /// The Z-Wave stick: info, nodes, set, get, include (zwave.port in the config)
+    #[command(
+        subcommand,
+        after_help = "These open the stick in this process: stop `mirai serve` first if it \
+                      drives the stick. (Going through the running daemon's API is a later step.)"
+    )]
+    Zwave(zwave::ZwaveCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = App::start(&opts, lvl)?;
             memory::run(&app, cmd, cli.json)
         }
+        Command::Zwave(cmd) => zwave::run(&App::start(&opts, lvl)?, cmd, cli.json),
     }
 }
 

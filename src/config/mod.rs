@@ -17,6 +17,7 @@ mod source;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod zwave;
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,7 @@ pub use secret::{LoadedSecret, Secret, SecretSource};
 pub use settings::{LogFormat, Settings};
 pub(crate) use source::message_of as yaml_message;
 pub use validate::check_log_filter;
+pub use zwave::{Zwave, ZwaveKind, ZwaveNode};
 
 /// The config file tried first when `--config` is not given (relative to the working directory).
 pub const LOCAL_PATH: &str = "configs/mirai.yaml";

@@ -15,6 +15,7 @@ use super::bounds;
 use super::home_assistant::HomeAssistant;
 use super::mqtt::Mqtt;
 use super::openai::Openai;
+use super::zwave::Zwave;
 
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -49,6 +50,8 @@ pub struct Settings {
     pub mqtt: Mqtt,
     /// The Home Assistant instance beside the hub.
     pub home_assistant: HomeAssistant,
+    /// The Z-Wave USB stick.
+    pub zwave: Zwave,
     /// Front ends and background services.
     pub services: Services,
 }
@@ -70,6 +73,7 @@ impl Default for Settings {
             devices: Devices::default(),
             mqtt: Mqtt::default(),
             home_assistant: HomeAssistant::default(),
+            zwave: Zwave::default(),
             services: Services::default(),
         }
     }

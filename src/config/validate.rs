@@ -53,6 +53,7 @@ pub(super) fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
         ));
     }
     check_home_assistant(s)?;
+    super::zwave::check(&s.zwave)?;
     if s.name.trim().is_empty() {
         return Err(("name", "must not be empty".into()));
     }

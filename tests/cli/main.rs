@@ -11,6 +11,9 @@ mod mosquitto;
 #[path = "../support/openai.rs"]
 mod openai;
 mod serve;
+mod zwave;
+#[path = "../support/zwave_mock.rs"]
+mod zwave_mock;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

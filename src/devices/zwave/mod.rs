@@ -15,17 +15,24 @@
 //! - [`network`]: what start-up learns ([`Network`], [`Node`]) and the response parsers.
 //! - `startup`: the start-up sequence: soft reset … node information frames.
 //! - [`controller`]: [`Zwave`], the handle the hub uses: start, set, get, reports, inclusion.
+//! - [`entities`]: the nodes as registry entities (pure): which entities, their state, what a
+//!   service call asks of a node.
+//! - [`backend`]: [`ZwaveBackend`], the registry's back end: the driver on a thread of its own,
+//!   state from start-up reads and reports, calls as Set → Get → the truth.
 //! - `application`: the node command inside ApplicationCommandHandler 0x04 / Bridge… 0xA8.
 //! - [`command_class`]: the application payloads nodes send and receive (Basic, switches,
 //!   sensors, meters, notifications, battery, central scene, thermostat, door lock).
 //!
-//! Not yet: the daemon, config and CLI wiring, registry entities, MQTT, persistence of nodes,
-//! exclusion, and Security S0 / S2 (secure inclusion; real door locks need it).
+//! Not yet: the CLI through the daemon's API, MQTT state and Home Assistant discovery,
+//! persistence of nodes (SQLite), exclusion, and Security S0 / S2 (secure inclusion; real door
+//! locks need it).
 
 pub(crate) mod application;
+pub mod backend;
 pub mod command_class;
 pub mod controller;
 pub(crate) mod driver;
+pub mod entities;
 pub mod frame;
 pub(crate) mod function;
 pub mod network;
@@ -36,14 +43,16 @@ pub(crate) mod startup;
 
 use std::time::Duration;
 
+pub use backend::{BackendSettings, LinkStatus, ZwaveBackend};
 pub use controller::{Inclusion, NodeReport, Query, Reports, Target, TxStatus, Zwave};
 pub use driver::Ended;
+pub use entities::Label;
 pub use network::{Network, Node};
 pub use serial_api::{Failure, Refusal};
 
 use frame::EncodeError;
 
-/// How the hub reaches its Z-Wave stick (the later `zwave:` config section validates into this).
+/// How the hub reaches its Z-Wave stick (from the `zwave` config section).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZwaveSettings {
     /// A device path (`/dev/serial/by-id/…`) or `tcp://host:port`.
