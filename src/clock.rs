@@ -39,6 +39,9 @@ pub fn local_time(ms: i64) -> (String, &'static str) {
         "Friday",
         "Saturday",
     ];
+    // libc deprecates musl's time_t alias (it is to follow musl 1.2's 64-bit time_t); the cast
+    // is right either way.
+    #[allow(deprecated)]
     let secs = ms.div_euclid(1000) as libc::time_t;
     // SAFETY: localtime_r reads `secs` and writes only into `tm`, a valid out-pointer.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
