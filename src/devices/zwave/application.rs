@@ -62,11 +62,7 @@ pub(crate) fn received(function: u8, payload: &[u8]) -> Option<Received> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
+    use crate::devices::zwave::hex;
 
     #[test]
     fn application_command_handler_without_rssi() {

@@ -235,11 +235,7 @@ pub fn encode_data(kind: Kind, function: u8, payload: &[u8]) -> Result<Vec<u8>, 
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
+    use crate::devices::zwave::hex;
 
     fn data(kind: Kind, function: u8, payload: &str) -> Frame {
         Frame::Data {

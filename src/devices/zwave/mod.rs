@@ -123,3 +123,11 @@ pub enum ZwaveError {
     #[error("inclusion failed (status {0:#04x})")]
     InclusionFailed(u8),
 }
+
+/// Bytes written as hex pairs (`"01 03 00 FF"`), for the tests' byte fixtures.
+#[cfg(test)]
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect()
+}

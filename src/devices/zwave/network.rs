@@ -156,11 +156,7 @@ pub(crate) fn node_info(payload: &[u8]) -> Option<NodeInfo> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
+    use crate::devices::zwave::hex;
 
     #[test]
     fn start_up_responses_from_the_mock() {

@@ -87,11 +87,7 @@ mod tests {
     use super::*;
     use crate::devices::zwave::frame::{Kind, SOF};
 
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
+    use crate::devices::zwave::hex;
 
     fn data(kind: Kind, function: u8, payload: &str) -> Frame {
         Frame::Data {

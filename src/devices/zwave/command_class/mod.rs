@@ -265,11 +265,7 @@ fn door_lock(p: &[u8]) -> Option<Report> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
+    use crate::devices::zwave::hex;
 
     #[test]
     fn sensor_multilevel_temperature() {

@@ -3,11 +3,7 @@
 use super::*;
 use crate::devices::zwave::receiver::FrameBuffer;
 
-fn hex(s: &str) -> Vec<u8> {
-    s.split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).unwrap())
-        .collect()
-}
+use crate::devices::zwave::hex;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
