@@ -49,6 +49,7 @@ fn action(entity: &str, service: &str, outcome: &str, detail: &str) -> ActionRep
         call: ServiceCall::new(entity, service),
         outcome: outcome.into(),
         detail: detail.into(),
+        response: None,
     }
 }
 

@@ -50,6 +50,7 @@ impl Hub for EchoHub {
                 .unwrap(),
             outcome: "done".to_owned(),
             detail: "on".to_owned(),
+            response: None,
         }))
         .into_iter()
         .collect();

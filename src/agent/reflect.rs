@@ -118,6 +118,7 @@ mod tests {
             call: ServiceCall::new("light.kitchen", "turn_on"),
             outcome: outcome.into(),
             detail: "x".into(),
+            response: None,
         });
         log
     }

@@ -61,6 +61,9 @@ pub struct ActionReport {
     pub outcome: String,
     /// Details: the new state, or why not.
     pub detail: String,
+    /// What the service answered, for services that answer with data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<serde_json::Value>,
 }
 
 /// The agent's answer.
@@ -90,8 +93,13 @@ impl Reply {
             .actions
             .iter()
             .map(|a| {
-                serde_json::json!({"entity": a.call.entity_id, "service": a.call.service,
-                    "data": a.call.data, "outcome": a.outcome, "detail": a.detail})
+                let mut action = serde_json::json!({"entity": a.call.entity_id,
+                    "service": a.call.service, "data": a.call.data, "outcome": a.outcome,
+                    "detail": a.detail});
+                if let Some(answer) = &a.response {
+                    action["response"] = answer.clone();
+                }
+                action
             })
             .collect();
         serde_json::json!({
@@ -115,6 +123,7 @@ impl Reply {
                 },
                 outcome: a.outcome,
                 detail: a.detail,
+                response: a.response,
             })
             .collect();
         Ok(Reply {
@@ -156,6 +165,8 @@ struct WireAction {
     outcome: String,
     #[serde(default)]
     detail: String,
+    #[serde(default)]
+    response: Option<serde_json::Value>,
 }
 
 #[cfg(test)]
@@ -170,6 +181,7 @@ mod tests {
                 call: ServiceCall::new("light.kitchen", "turn_on").with("brightness_pct", 40),
                 outcome: "done".into(),
                 detail: "on".into(),
+                response: None,
             }],
             blocked: None,
             pending_confirmation: vec![ServiceCall::new("cover.garage_door", "open_cover")],

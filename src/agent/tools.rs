@@ -139,6 +139,9 @@ impl ToolBox<'_> {
         for (call, entity) in calls.iter().zip(&entities) {
             let report = act(self.registry, &(self.gate)(entity, call), call, log);
             let mut result = json!({"entity_id": call.entity_id, "result": report.outcome, "detail": report.detail});
+            if let Some(answer) = &report.response {
+                result["response"] = answer.clone();
+            }
             if report.outcome == "pending_confirmation" {
                 result["say"] = json!("ask the person to say yes to confirm");
             }
@@ -204,15 +207,19 @@ pub(crate) fn act(
     call: &ServiceCall,
     log: &mut TurnLog,
 ) -> ActionReport {
+    let mut response = None;
     let (outcome, detail) = match gate {
         Gate::Deny(reason) => ("denied", reason.clone()),
         Gate::Confirm(reason) => {
             log.pending.push(call.clone());
             ("pending_confirmation", reason.clone())
         }
-        Gate::Allow => match registry.call(call) {
-            Ok(Outcome::Done { state }) => ("done", state),
-            Ok(Outcome::Refused { reason }) => ("refused", reason),
+        Gate::Allow => match registry.call_with_response(call) {
+            Ok((Outcome::Done { state }, answer)) => {
+                response = answer;
+                ("done", state)
+            }
+            Ok((Outcome::Refused { reason }, _)) => ("refused", reason),
             Err(e) => ("failed", e.to_string()),
         },
     };
@@ -220,6 +227,7 @@ pub(crate) fn act(
         call: call.clone(),
         outcome: outcome.to_owned(),
         detail,
+        response,
     };
     tracing::debug!(entity = %call.entity_id, service = %call.service, outcome, "device action");
     log.actions.push(report.clone());

@@ -232,6 +232,14 @@ pub trait Backend: Send + Sync {
     fn areas(&self) -> Vec<Area>;
     /// Carries out a call on one of its entities.
     fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError>;
+    /// Carries out a call and hands back the data the service answered with, for services
+    /// that answer (Home Assistant's `return_response`); others answer nothing.
+    fn call_with_response(
+        &self,
+        call: &ServiceCall,
+    ) -> Result<(Outcome, Option<serde_json::Value>), DeviceError> {
+        self.call(call).map(|outcome| (outcome, None))
+    }
     /// One entity as it is now (back ends with many entities answer from an index).
     fn entity(&self, id: &str) -> Option<Entity> {
         self.entities().into_iter().find(|e| e.id == id)
@@ -305,9 +313,17 @@ impl Registry {
 
     /// Carries out `call` on the back end that owns its entity.
     pub fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError> {
+        self.call_with_response(call).map(|(outcome, _)| outcome)
+    }
+
+    /// The same, with the data the service answered with, if it answers.
+    pub fn call_with_response(
+        &self,
+        call: &ServiceCall,
+    ) -> Result<(Outcome, Option<serde_json::Value>), DeviceError> {
         for b in &self.backends {
             if b.entity(&call.entity_id).is_some() {
-                return b.call(call);
+                return b.call_with_response(call);
             }
         }
         Err(DeviceError::UnknownEntity(call.entity_id.clone()))

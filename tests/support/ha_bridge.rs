@@ -100,6 +100,21 @@ pub fn states_come_with_areas_and_aliases(ha: &HomeAssistant) {
     );
     let status = b.status();
     assert!(status.connected && status.synced, "{status:?}");
+    // A service that answers with data: asked with return_response, the answer handed back.
+    let report = mirai::devices::ServiceCall::new("script.weather_report", "weather_report");
+    let (outcome, answer) = b.call_with_response(&report).unwrap();
+    assert!(
+        matches!(outcome, mirai::devices::Outcome::Done { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(answer, Some(json!({"forecast": "sunny", "high": 21})));
+    let (_, none) = b
+        .call_with_response(&mirai::devices::ServiceCall::new(
+            "switch.coffee_maker",
+            "turn_off",
+        ))
+        .unwrap();
+    assert_eq!(none, None, "a service that answers nothing");
     assert_eq!(status.version, "2025.4.4");
     // The defaults leave locks out.
     let default = bridge(ha, ha.token(), false);

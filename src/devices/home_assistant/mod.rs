@@ -264,6 +264,13 @@ impl Backend for HomeAssistant {
     }
 
     fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError> {
+        self.call_with_response(call).map(|(outcome, _)| outcome)
+    }
+
+    fn call_with_response(
+        &self,
+        call: &ServiceCall,
+    ) -> Result<(Outcome, Option<Value>), DeviceError> {
         let Some(before) = self.entity(&call.entity_id) else {
             return Err(DeviceError::UnknownEntity(call.entity_id.clone()));
         };
@@ -275,9 +282,14 @@ impl Backend for HomeAssistant {
             });
         }
         let body = rest::target(&call.entity_id, &call.data);
-        let called = match self.rest.call_service(&domain, &call.service, &body, false) {
+        // Services that answer with data (a script's response, forecasts) are asked for it.
+        let answers = self.shared.returns_response(&domain, &call.service);
+        let called = match self
+            .rest
+            .call_service(&domain, &call.service, &body, answers)
+        {
             Ok(called) => called,
-            Err(e) => return device_error(e, call),
+            Err(e) => return device_error(e, call).map(|outcome| (outcome, None)),
         };
         // The states the call changed, as Home Assistant reported them: often the answer
         // before the WebSocket's event arrives.
@@ -294,13 +306,14 @@ impl Backend for HomeAssistant {
             self.poll_back(&before, &expected)
         };
         let now = now.unwrap_or(before);
-        Ok(if expected.met(&now) {
+        let outcome = if expected.met(&now) {
             Outcome::Done { state: now.state }
         } else {
             Outcome::Refused {
                 reason: truth::shortfall(call, &now),
             }
-        })
+        };
+        Ok((outcome, called.response))
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the link feeds and the back end reads: the house, the link's state and Home
 //! Assistant's services, and the condition variable that wakes whoever waits for a change.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -32,7 +32,8 @@ pub struct LinkStatus {
 pub(crate) struct Shared {
     pub(super) house: Mutex<House>,
     pub(super) status: Mutex<LinkStatus>,
-    pub(super) services: Mutex<BTreeMap<String, BTreeSet<String>>>,
+    /// Domain → service → whether it answers with data.
+    pub(super) services: Mutex<BTreeMap<String, BTreeMap<String, bool>>>,
     pub(super) changed: Condvar,
 }
 
@@ -107,9 +108,14 @@ impl Shared {
         let services = domains
             .iter()
             .map(|(d, s)| {
+                // A service that can answer has a `response` in its description.
                 let names = s
                     .as_object()
-                    .map(|o| o.keys().cloned().collect())
+                    .map(|o| {
+                        o.iter()
+                            .map(|(name, desc)| (name.clone(), desc.get("response").is_some()))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 (d.clone(), names)
             })
@@ -123,6 +129,20 @@ impl Shared {
         if services.is_empty() {
             return None;
         }
-        Some(services.get(domain).is_some_and(|s| s.contains(service)))
+        Some(
+            services
+                .get(domain)
+                .is_some_and(|s| s.contains_key(service)),
+        )
+    }
+
+    /// Whether `domain.service` answers with data (Home Assistant's `return_response`).
+    pub(super) fn returns_response(&self, domain: &str, service: &str) -> bool {
+        let services = self.services.lock().unwrap_or_else(|p| p.into_inner());
+        services
+            .get(domain)
+            .and_then(|s| s.get(service))
+            .copied()
+            .unwrap_or(false)
     }
 }

@@ -389,6 +389,7 @@ mod tests {
                 .unwrap(),
             outcome: "done".into(),
             detail: "on".into(),
+            response: None,
         });
         let event = event_payload(&reply).unwrap();
         assert_eq!(event["event_type"], "action");

@@ -150,6 +150,7 @@ mod tests {
             call: ServiceCall::new("light.kitchen", "turn_on"),
             outcome: outcome.into(),
             detail: detail.into(),
+            response: None,
         }
     }
 
