@@ -276,3 +276,70 @@ fn datetime() -> Value {
     let (local, weekday) = crate::clock::local_time(now);
     json!({"local": local, "weekday": weekday, "utc": crate::clock::rfc3339_ms(now)})
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::agent::Reply;
+    use crate::devices::{Area, Backend, DeviceError, Domain};
+
+    /// A back end with one script that answers with data.
+    struct Answering;
+
+    impl Backend for Answering {
+        fn name(&self) -> &str {
+            "answering"
+        }
+        fn entities(&self) -> Vec<Entity> {
+            vec![Entity {
+                id: "script.report".into(),
+                name: "Report".into(),
+                aliases: vec![],
+                area: None,
+                domain: Domain::Script,
+                device_class: None,
+                state: "off".into(),
+                attributes: Default::default(),
+                backend: String::new(),
+            }]
+        }
+        fn areas(&self) -> Vec<Area> {
+            vec![]
+        }
+        fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError> {
+            self.call_with_response(call).map(|(o, _)| o)
+        }
+        fn call_with_response(
+            &self,
+            _: &ServiceCall,
+        ) -> Result<(Outcome, Option<Value>), DeviceError> {
+            let done = Outcome::Done {
+                state: "off".into(),
+            };
+            Ok((done, Some(json!({"forecast": "sunny"}))))
+        }
+    }
+
+    #[test]
+    fn a_service_answer_reaches_the_report_and_the_reply() {
+        let mut registry = Registry::new();
+        registry.add(Arc::new(Answering));
+        let call = ServiceCall::new("script.report", "report");
+        let mut log = TurnLog::default();
+        let report = act(&registry, &Gate::Allow, &call, &mut log);
+        assert_eq!(report.response, Some(json!({"forecast": "sunny"})));
+        let held = act(&registry, &Gate::Confirm("asks".into()), &call, &mut log);
+        assert_eq!(held.response, None, "nothing ran, nothing answered");
+        let reply = Reply {
+            actions: log.actions,
+            ..Reply::from_json(json!({"reply": "", "actions": [], "session": "s"})).unwrap()
+        };
+        let wire = reply.to_json();
+        assert_eq!(wire["actions"][0]["response"]["forecast"], "sunny");
+        assert!(wire["actions"][1].get("response").is_none());
+        let back = Reply::from_json(wire).unwrap();
+        assert_eq!(back.actions[0].response, report.response);
+    }
+}
