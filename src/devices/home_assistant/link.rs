@@ -342,7 +342,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
         self.details_due |= asked == Asked::EntityList;
         if self.have_states && self.details_due {
             self.details_due = false;
-            let ids = shared.with_house(|h| Ok::<_, HaError>(h.registered_exposed()))?;
+            let ids = shared.house().registered_exposed();
             self.send(
                 "config/entity_registry/get_entries",
                 json!({"entity_ids": ids}),

@@ -172,11 +172,6 @@ impl HomeAssistant {
         s
     }
 
-    /// `GET /api/`: reachable, and the token works.
-    pub fn check(&self) -> Result<(), HaError> {
-        self.rest.check()
-    }
-
     /// The event sender, when `home_assistant.events` is on.
     pub fn events(&self) -> Option<&Events> {
         self.events.as_ref()

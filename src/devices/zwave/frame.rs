@@ -237,13 +237,7 @@ mod tests {
 
     use crate::devices::zwave::hex;
 
-    fn data(kind: Kind, function: u8, payload: &str) -> Frame {
-        Frame::Data {
-            kind,
-            function,
-            payload: hex(payload),
-        }
-    }
+    use crate::devices::zwave::data_frame as data;
 
     // zwave-js packages/serial/src/message/Message.test.ts: SendData to node 3.
     // 01 SOF · 09 LEN · 00 request · 13 SendData · 03 node · 02 cc length · 00 00 NoOp ·

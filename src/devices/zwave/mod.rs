@@ -124,6 +124,16 @@ pub enum ZwaveError {
     InclusionFailed(u8),
 }
 
+/// A data frame of `kind` for `function` with a hex payload, for the tests.
+#[cfg(test)]
+pub(crate) fn data_frame(kind: frame::Kind, function: u8, payload: &str) -> frame::Frame {
+    frame::Frame::Data {
+        kind,
+        function,
+        payload: hex(payload),
+    }
+}
+
 /// Bytes written as hex pairs (`"01 03 00 FF"`), for the tests' byte fixtures.
 #[cfg(test)]
 pub(crate) fn hex(s: &str) -> Vec<u8> {

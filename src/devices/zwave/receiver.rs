@@ -89,13 +89,7 @@ mod tests {
 
     use crate::devices::zwave::hex;
 
-    fn data(kind: Kind, function: u8, payload: &str) -> Frame {
-        Frame::Data {
-            kind,
-            function,
-            payload: hex(payload),
-        }
-    }
+    use crate::devices::zwave::data_frame as data;
 
     fn drain(fb: &mut FrameBuffer, now: Instant) -> Vec<Event> {
         std::iter::from_fn(|| fb.next(now)).collect()
