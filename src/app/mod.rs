@@ -156,7 +156,8 @@ impl App {
                     zwave: zwave_settings(&self.config).context("zwave.port")?,
                     labels: zwave_labels(&self.config),
                 };
-                let backend = ZwaveBackend::start(settings)
+                // Its own connection: the back end keeps the nodes it learns (memory::zwave).
+                let backend = ZwaveBackend::start_with(settings, Some(self.memory()?))
                     .context("cannot start the Z-Wave driver's thread")?;
                 Some(Arc::new(backend))
             }

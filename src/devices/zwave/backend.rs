@@ -3,6 +3,10 @@
 //! the daemon and in a one-shot `mirai ask`: it starts the stick, reads every listening node's
 //! state, follows the reports nodes send, and starts again with a growing pause when the link
 //! is lost. Calls come from the caller's (blocking) thread: Set, then Get, then the truth.
+//!
+//! With a memory (the daemon's and the CLI's case) the nodes start-up learned are kept there:
+//! at the next start they are entities at once, `unavailable` until the stick answers, and
+//! start-up asks only new or changed nodes for their information frame.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc as std_mpsc};
@@ -13,9 +17,11 @@ use tracing::{info, warn};
 
 use super::controller::{NodeReport, Zwave};
 use super::entities::{Label, Nodes, Plan, Switching, queries};
+use super::kept;
 use super::network::Network;
 use super::{Ended, ZwaveError, ZwaveSettings};
 use crate::devices::{Area, Backend, DeviceError, Entity, Outcome, ServiceCall};
+use crate::memory::Memory;
 
 /// The back end's name in the registry.
 const BACKEND: &str = "zwave";
@@ -46,25 +52,45 @@ pub struct LinkStatus {
     pub home_id: Option<u32>,
     /// Nodes, the controller not counted.
     pub nodes: usize,
+    /// Why the nodes kept in the memory could not be read, if they could not.
+    pub memory_error: Option<String>,
 }
 
-struct Inner {
-    nodes: Nodes,
-    status: LinkStatus,
-    zwave: Option<Zwave>,
+pub(super) struct Inner {
+    pub(super) nodes: Nodes,
+    pub(super) status: LinkStatus,
+    pub(super) zwave: Option<Zwave>,
+    /// The network as last known: from start-up, or from the memory before it.
+    pub(super) network: Network,
 }
 
-struct Shared {
+pub(super) struct Shared {
     inner: Mutex<Inner>,
     changed: Condvar,
+    /// Where the nodes are kept between runs; `None` keeps nothing.
+    store: Mutex<Option<Memory>>,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn update(&self, f: impl FnOnce(&mut Inner)) {
+    /// Runs `f` on the memory, if there is one; a failure is logged (the nodes still work).
+    pub(super) fn keep(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Memory) -> Result<(), crate::memory::MemoryError>,
+    ) {
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(memory) = store.as_mut() {
+            if let Err(err) = f(memory) {
+                tracing::error!(cause = %err, what, "cannot keep the Z-Wave nodes in the memory");
+            }
+        }
+    }
+
+    pub(super) fn update(&self, f: impl FnOnce(&mut Inner)) {
         f(&mut self.lock());
         self.changed.notify_all();
     }
@@ -72,23 +98,48 @@ impl Shared {
 
 /// The Z-Wave back end.
 pub struct ZwaveBackend {
-    shared: Arc<Shared>,
-    runtime: tokio::runtime::Handle,
-    settings: BackendSettings,
+    pub(super) shared: Arc<Shared>,
+    pub(super) runtime: tokio::runtime::Handle,
+    pub(super) settings: BackendSettings,
     stop: Option<watch::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ZwaveBackend {
-    /// Starts the driver on a thread of its own; entities arrive once the stick has started.
+    /// Starts the driver on a thread of its own, keeping nothing; entities arrive once the
+    /// stick has started.
     pub fn start(settings: BackendSettings) -> std::io::Result<ZwaveBackend> {
+        ZwaveBackend::start_with(settings, None)
+    }
+
+    /// Starts the driver with `store` keeping the nodes: those it kept are entities at once
+    /// (`unavailable` until the stick answers). A store whose rows cannot be read is reported
+    /// in the status and the log, and the back end starts as if it held none.
+    pub fn start_with(
+        settings: BackendSettings,
+        store: Option<Memory>,
+    ) -> std::io::Result<ZwaveBackend> {
+        let mut nodes = Nodes::new(settings.labels.clone());
+        let mut status = LinkStatus::default();
+        let kept = match store.as_ref().map(kept::load).transpose() {
+            Ok(kept) => kept.unwrap_or_else(kept::empty),
+            Err(err) => {
+                tracing::error!(cause = %err, "cannot read the kept Z-Wave nodes");
+                status.memory_error = Some(format!("the kept Z-Wave nodes cannot be read: {err}"));
+                kept::empty()
+            }
+        };
+        nodes.set_network(&kept);
+        status.nodes = nodes.len();
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
-                nodes: Nodes::new(settings.labels.clone()),
-                status: LinkStatus::default(),
+                nodes,
+                status,
                 zwave: None,
+                network: kept,
             }),
             changed: Condvar::new(),
+            store: Mutex::new(store),
         });
         let (stop, stopped) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -133,7 +184,7 @@ impl ZwaveBackend {
     }
 
     /// Runs `work` on the driver's runtime and waits for it from this (blocking) thread.
-    fn block<T: Send + 'static>(
+    pub(super) fn block<T: Send + 'static>(
         &self,
         work: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, DeviceError> {
@@ -206,7 +257,12 @@ impl Backend for ZwaveBackend {
     }
 
     fn entities(&self) -> Vec<Entity> {
-        self.shared.lock().nodes.entities()
+        let inner = self.shared.lock();
+        let mut all = inner.nodes.entities();
+        if !inner.status.connected {
+            all.iter_mut().for_each(unreachable);
+        }
+        all
     }
 
     fn areas(&self) -> Vec<Area> {
@@ -214,7 +270,12 @@ impl Backend for ZwaveBackend {
     }
 
     fn entity(&self, id: &str) -> Option<Entity> {
-        self.shared.lock().nodes.entity(id)
+        let inner = self.shared.lock();
+        let mut entity = inner.nodes.entity(id)?;
+        if !inner.status.connected {
+            unreachable(&mut entity);
+        }
+        Some(entity)
     }
 
     fn generation(&self) -> u64 {
@@ -235,7 +296,12 @@ impl Backend for ZwaveBackend {
     }
 }
 
-fn unavailable(detail: &str) -> DeviceError {
+/// A kept node's entity while the stick does not answer: its state is not known now.
+fn unreachable(entity: &mut Entity) {
+    entity.state = "unavailable".into();
+}
+
+pub(super) fn unavailable(detail: &str) -> DeviceError {
     DeviceError::Unavailable {
         backend: "Z-Wave".into(),
         detail: detail.to_owned(),
@@ -263,9 +329,11 @@ fn refusal(name: &str, node: u8, err: ZwaveError) -> Result<Outcome, DeviceError
 async fn run(shared: Arc<Shared>, settings: ZwaveSettings, mut stop: watch::Receiver<bool>) {
     let mut pause = RETRY_FIRST;
     loop {
-        match Zwave::start(settings.clone(), stop.clone()).await {
+        let known = shared.lock().network.nodes.clone();
+        match Zwave::start_knowing(settings.clone(), &known, stop.clone()).await {
             Ok((zwave, network, task)) => {
                 pause = RETRY_FIRST;
+                shared.keep("start-up", |m| m.save_zwave_nodes(&kept::rows(&network)));
                 info!(
                     home_id = network.home_id,
                     nodes = network.nodes.len(),
@@ -309,6 +377,7 @@ async fn follow(
     let mut reports = zwave.reports();
     shared.update(|i| {
         i.nodes.set_network(network);
+        i.network = network.clone();
         i.zwave = Some(zwave.clone());
         i.status = LinkStatus {
             connected: true,
@@ -316,6 +385,7 @@ async fn follow(
             error: None,
             home_id: Some(network.home_id),
             nodes: i.nodes.len(),
+            memory_error: i.status.memory_error.take(),
         };
     });
     let read = async {
