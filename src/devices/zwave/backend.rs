@@ -178,6 +178,26 @@ impl ZwaveBackend {
         }
     }
 
+    /// Waits up to `limit` for the stick: true once it has started, false when the first
+    /// start failed (the reason is in [`ZwaveBackend::status`]) or the time ran out.
+    pub fn wait_started(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut inner = self.shared.lock();
+        loop {
+            if inner.status.connected || inner.status.error.is_some() {
+                return inner.status.connected;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            inner = match self.shared.changed.wait_timeout(inner, left) {
+                Ok((i, _)) => i,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+
     /// The link's state now.
     pub fn status(&self) -> LinkStatus {
         self.shared.lock().status.clone()

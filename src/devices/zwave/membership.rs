@@ -54,6 +54,9 @@ pub enum Exclusion {
 const MODE_ANY: u8 = 0xC1;
 /// Mode byte: stop.
 const MODE_STOP: u8 = 0x05;
+/// How much longer than the mode's own timeout one wait for a callback lasts: the outer
+/// timeout must be what ends a quiet wait, so that `None` from a wait means the driver is gone.
+const OUTLAST: Duration = Duration::from_secs(1);
 /// Callback status: the chip listens.
 const STATUS_READY: u8 = 1;
 /// Callback status: a node answered.
@@ -87,7 +90,7 @@ impl Zwave {
         let mut added = None;
         let joined = tokio::time::timeout(within, async {
             let matching = |f: &Frame| callback_of(f, function::ADD_NODE_TO_NETWORK);
-            while let Some(payload) = next_matching(&mut frames, within, matching).await {
+            while let Some(payload) = next_matching(&mut frames, within + OUTLAST, matching).await {
                 match payload.get(1).copied() {
                     Some(STATUS_NODE_FOUND) => {
                         let _ = progress.send(Inclusion::NodeFound).await;
@@ -138,7 +141,7 @@ impl Zwave {
         let mut leaving = None;
         let left = tokio::time::timeout(within, async {
             let matching = |f: &Frame| callback_of(f, function::REMOVE_NODE_FROM_NETWORK);
-            while let Some(payload) = next_matching(&mut frames, within, matching).await {
+            while let Some(payload) = next_matching(&mut frames, within + OUTLAST, matching).await {
                 let node = payload.get(2).copied().filter(|id| *id != 0);
                 match payload.get(1).copied() {
                     Some(STATUS_NODE_FOUND) => {
