@@ -104,6 +104,7 @@ impl ZwaveBackend {
             "port": self.settings.zwave.port,
             "connected": connected,
             "error": inner.status.error,
+            "memory_error": inner.status.memory_error,
             "home_id": (n.home_id != 0).then(|| format!("{:08X}", n.home_id)),
             "own_node": (n.own_node != 0).then_some(n.own_node),
             "version": connected.then(|| n.version.clone()),
