@@ -13,22 +13,17 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use tracing::{info, warn};
 
 use super::controller::{NodeReport, Zwave};
-use super::entities::{Label, Nodes, Plan, Switching, queries};
-use super::kept;
+use super::entities::{Label, Nodes, Plan, Switching};
 use super::network::Network;
-use super::{Ended, ZwaveError, ZwaveSettings};
+use super::{ZwaveError, ZwaveSettings};
+use super::{kept, link};
 use crate::devices::{Area, Backend, DeviceError, Entity, Outcome, ServiceCall};
 use crate::memory::Memory;
 
 /// The back end's name in the registry.
 const BACKEND: &str = "zwave";
-/// The first pause before starting the stick again; it doubles up to [`RETRY_MAX`].
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-/// The longest pause between starts.
-const RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// What the back end needs from the config.
 #[derive(Debug, Clone)]
@@ -149,7 +144,7 @@ impl ZwaveBackend {
         let (s, cfg) = (shared.clone(), settings.zwave.clone());
         let thread = std::thread::Builder::new()
             .name("mirai-zwave".into())
-            .spawn(move || runtime.block_on(run(s, cfg, stopped)))?;
+            .spawn(move || runtime.block_on(link::run(s, cfg, stopped)))?;
         Ok(ZwaveBackend {
             shared,
             runtime: handle,
@@ -343,102 +338,4 @@ fn refusal(name: &str, node: u8, err: ZwaveError) -> Result<Outcome, DeviceError
         other => return Err(unavailable(&other.to_string())),
     };
     Ok(Outcome::Refused { reason })
-}
-
-/// The driver thread's loop: start, read, follow; on failure wait and start again.
-async fn run(shared: Arc<Shared>, settings: ZwaveSettings, mut stop: watch::Receiver<bool>) {
-    let mut pause = RETRY_FIRST;
-    loop {
-        let known = shared.lock().network.nodes.clone();
-        match Zwave::start_knowing(settings.clone(), &known, stop.clone()).await {
-            Ok((zwave, network, task)) => {
-                pause = RETRY_FIRST;
-                shared.keep("start-up", |m| m.save_zwave_nodes(&kept::rows(&network)));
-                info!(
-                    home_id = network.home_id,
-                    nodes = network.nodes.len(),
-                    "Z-Wave up"
-                );
-                let ended = follow(&shared, zwave, &network, task).await;
-                shared.update(|i| {
-                    i.zwave = None;
-                    i.status.connected = false;
-                    i.status.ready = false;
-                    i.status.error = Some(format!("the link ended: {ended:?}"));
-                });
-                if matches!(ended, Ended::Shutdown) {
-                    return;
-                }
-                warn!(ended = ?ended, "Z-Wave link ended");
-            }
-            Err(err) => {
-                warn!(cause = %err, port = %settings.port, "cannot start the Z-Wave stick");
-                shared.update(|i| i.status.error = Some(err.to_string()));
-            }
-        }
-        if *stop.borrow() {
-            return;
-        }
-        tokio::select! {
-            _ = stop.changed() => return,
-            () = tokio::time::sleep(pause) => {}
-        }
-        pause = (pause * 2).min(RETRY_MAX);
-    }
-}
-
-/// Reads every listening node once, then takes in reports until the driver task ends.
-async fn follow(
-    shared: &Shared,
-    zwave: Zwave,
-    network: &Network,
-    mut task: tokio::task::JoinHandle<Ended>,
-) -> Ended {
-    let mut reports = zwave.reports();
-    shared.update(|i| {
-        i.nodes.set_network(network);
-        i.network = network.clone();
-        i.zwave = Some(zwave.clone());
-        i.status = LinkStatus {
-            connected: true,
-            ready: false,
-            error: None,
-            home_id: Some(network.home_id),
-            nodes: i.nodes.len(),
-            memory_error: i.status.memory_error.take(),
-        };
-    });
-    let read = async {
-        for node in network.nodes.iter().filter(|n| n.id != network.own_node) {
-            if !node.listening {
-                continue; // a sleeping node answers when it wakes; its reports will come
-            }
-            for query in queries(node) {
-                match zwave.get(node.id, query).await {
-                    Ok(report) => shared.update(|i| {
-                        i.nodes.apply(&NodeReport {
-                            node: node.id,
-                            report,
-                        });
-                    }),
-                    Err(err) => warn!(node = node.id, cause = %err, "cannot read a Z-Wave node"),
-                }
-            }
-        }
-    };
-    tokio::select! {
-        () = read => shared.update(|i| i.status.ready = true),
-        ended = &mut task => return ended.unwrap_or(Ended::Closed),
-    }
-    loop {
-        tokio::select! {
-            report = reports.next() => match report {
-                Some(report) => shared.update(|i| {
-                    i.nodes.apply(&report);
-                }),
-                None => return task.await.unwrap_or(Ended::Closed),
-            },
-            ended = &mut task => return ended.unwrap_or(Ended::Closed),
-        }
-    }
 }

@@ -20,6 +20,7 @@
 //!   service call asks of a node.
 //! - [`backend`]: [`ZwaveBackend`], the registry's back end: the driver on a thread of its own,
 //!   state from start-up reads and reports, calls as Set → Get → the truth.
+//! - `link`: the back end's driver thread: start, read, follow, start again.
 //! - `kept`: the nodes the memory keeps between runs, as start-up's nodes and back.
 //! - [`operations`]: what the CLI and the API ask of the back end, answered as JSON.
 //! - `application`: the node command inside ApplicationCommandHandler 0x04 / Bridge… 0xA8.
@@ -37,6 +38,7 @@ pub mod entities;
 pub mod frame;
 pub(crate) mod function;
 pub(crate) mod kept;
+pub(crate) mod link;
 pub mod membership;
 pub mod network;
 pub mod operations;
