@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use mirai::devices::zwave::{BackendSettings, Label, ZwaveBackend, ZwaveSettings};
 use mirai::devices::{Backend, DeviceError, Domain, Outcome, ServiceCall};
-use mirai::memory::{Memory, Settings as MemorySettings};
+use mirai::memory::{Memory, Settings as MemorySettings, ZwaveNodeRow};
 
 use support::zwave_mock::ZwaveMock;
 
@@ -185,4 +185,38 @@ fn a_foreign_row_in_the_memory_is_reported_and_the_back_end_still_starts() {
     );
     assert!(b.entities().is_empty());
     assert_eq!(b.info()["memory_error"], why.as_str());
+}
+
+#[test]
+fn a_kept_node_keeps_its_classes_until_asked_to_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mirai.db");
+    // Node 2 as a former run kept it, with a marker class the mock never reports.
+    memory(&db)
+        .save_zwave_node(&ZwaveNodeRow {
+            home_id: 0xC0FF_EE07,
+            id: 2,
+            classes: [4, 0x10, 1],
+            listening: true,
+            command_classes: vec![0x25, 0x99],
+        })
+        .unwrap();
+    let mock = ZwaveMock::start("house.js");
+    let b = ZwaveBackend::start_with(settings(&mock.url()), Some(memory(&db))).unwrap();
+    assert!(b.wait_ready(WAIT), "{:?}\n{}", b.status(), mock.log());
+    let classes = |b: &ZwaveBackend| b.node_list()[0]["command_classes"].clone();
+    assert_eq!(
+        classes(&b),
+        serde_json::json!([0x25, 0x99]),
+        "not asked again"
+    );
+    b.refresh().unwrap();
+    assert_eq!(
+        classes(&b),
+        serde_json::json!([0x25, 0x86]),
+        "asked when told to"
+    );
+    let kept = memory(&db).zwave_nodes().unwrap();
+    assert_eq!(kept[0].command_classes, [0x25, 0x86]);
+    assert_eq!(kept.len(), 3);
 }

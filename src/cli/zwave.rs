@@ -30,7 +30,11 @@ pub(super) enum ZwaveCommand {
     /// The controller: home id, its own node id, library version, product ids
     Info,
     /// The nodes: id, name, area, device classes, command classes, entities
-    Nodes,
+    Nodes {
+        /// Ask every listening node for its command classes again first
+        #[arg(long)]
+        refresh: bool,
+    },
     /// Switch a node and read it back; VALUE is on, off or a level 0–99
     Set {
         /// Node id
@@ -71,11 +75,13 @@ fn remotely(remote: &Remote, cmd: ZwaveCommand, json: bool) -> anyhow::Result<Ex
     let via = |what: &str| format!("the hub at {hub} could not {what}");
     match cmd {
         ZwaveCommand::Info => info(&remote.get("/api/zwave").with_context(|| via("say"))?, json),
-        ZwaveCommand::Nodes => {
-            let nodes = remote
-                .get("/api/zwave/nodes")
-                .with_context(|| via("list the nodes"))?;
-            list(&nodes, json)
+        ZwaveCommand::Nodes { refresh } => {
+            let nodes = if refresh {
+                remote.post("/api/zwave/refresh", json!({}))
+            } else {
+                remote.get("/api/zwave/nodes")
+            };
+            list(&nodes.with_context(|| via("list the nodes"))?, json)
         }
         ZwaveCommand::Get { node } => {
             let got = remote.get(&format!("/api/zwave/nodes/{node}"));
@@ -135,7 +141,8 @@ fn locally(app: &App, cmd: ZwaveCommand, json: bool) -> anyhow::Result<ExitCode>
     };
     match cmd {
         ZwaveCommand::Info => info(&zwave.info(), json),
-        ZwaveCommand::Nodes => list(&json!(zwave.node_list()), json),
+        ZwaveCommand::Nodes { refresh: false } => list(&json!(zwave.node_list()), json),
+        ZwaveCommand::Nodes { refresh: true } => list(&json!(zwave.refresh()?), json),
         ZwaveCommand::Get { node } => show(&zwave.read(known(node)?)?, json),
         ZwaveCommand::Set { node, value } => set(app, &zwave, known(node)?, value, json),
         ZwaveCommand::Include { timeout } => membership(&zwave, Mode::Include, timeout, json),

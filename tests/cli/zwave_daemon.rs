@@ -126,6 +126,10 @@ fn the_cli_goes_through_a_running_daemon_and_its_api() {
     // through the daemon, or not at all.
     let nodes = run(&hub, &["zwave", "nodes", "--json"]).expect(0).json();
     assert_eq!(nodes[0]["name"], "Hall lamp");
+    let fresh = run(&hub, &["zwave", "nodes", "--refresh", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(fresh[1]["command_classes"], serde_json::json!([0x25, 0x86]));
     let set = run(&hub, &["zwave", "set", "2", "on", "--json"])
         .expect(0)
         .json();
@@ -144,6 +148,7 @@ fn the_cli_goes_through_a_running_daemon_and_its_api() {
     for (method, path) in [
         ("GET", "/api/zwave"),
         ("GET", "/api/zwave/nodes"),
+        ("POST", "/api/zwave/refresh"),
         ("GET", "/api/zwave/nodes/2"),
         ("POST", "/api/zwave/nodes/2"),
         ("POST", "/api/zwave/include"),

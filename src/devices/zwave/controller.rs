@@ -151,6 +151,17 @@ impl Zwave {
         report.await.ok_or(ZwaveError::NoReport { node })
     }
 
+    /// Asks `node` for its node information frame again (RequestNodeInfo) and takes its
+    /// command classes from the answer; a node that does not answer keeps what it had.
+    pub async fn refresh(&self, node: &mut Node) -> Result<(), ZwaveError> {
+        let before = std::mem::take(&mut node.command_classes);
+        startup::request_node_info(&self.driver, &self.settings, node).await?;
+        if node.command_classes.is_empty() {
+            node.command_classes = before;
+        }
+        Ok(())
+    }
+
     /// Reports nodes send from now on, solicited or not.
     pub fn reports(&self) -> Reports {
         Reports {

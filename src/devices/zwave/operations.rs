@@ -178,6 +178,35 @@ impl ZwaveBackend {
         self.node(id).ok_or_else(|| no_such_node(id))
     }
 
+    /// Asks every listening node for its node information frame again (start-up asks only new
+    /// or changed ones), keeps what they say, and returns the nodes as [`ZwaveBackend::node_list`].
+    pub fn refresh(&self) -> Result<Vec<Value>, DeviceError> {
+        let zwave = self.connected()?;
+        let (own, nodes) = {
+            let inner = self.shared.lock();
+            (inner.network.own_node, inner.network.nodes.clone())
+        };
+        let refreshed = self.block(async move {
+            let mut out = Vec::with_capacity(nodes.len());
+            for mut node in nodes {
+                if node.id != own && node.listening {
+                    zwave.refresh(&mut node).await?;
+                }
+                out.push(node);
+            }
+            Ok::<_, ZwaveError>(out)
+        })?;
+        let refreshed = refreshed.map_err(|err| unavailable(&err.to_string()))?;
+        self.shared.update(|i| {
+            i.network.nodes = refreshed;
+            let network = i.network.clone();
+            i.nodes.set_network(&network);
+        });
+        let rows = kept::rows(&self.shared.lock().network);
+        self.shared.keep("refresh", |m| m.save_zwave_nodes(&rows));
+        Ok(self.node_list())
+    }
+
     /// Includes a node: `on_step` gets each step as its JSON line; the new node becomes
     /// entities and is kept in the memory.
     pub fn include(

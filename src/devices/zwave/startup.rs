@@ -106,7 +106,7 @@ async fn soft_reset(driver: &Driver, settings: &ZwaveSettings) -> Result<(), Zwa
 
 /// RequestNodeInfo, then the ApplicationUpdate that carries the answer. A node that does not
 /// answer keeps an empty command class list: it may be asleep or gone, which is not fatal.
-async fn request_node_info(
+pub(crate) async fn request_node_info(
     driver: &Driver,
     settings: &ZwaveSettings,
     node: &mut Node,

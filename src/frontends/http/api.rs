@@ -47,6 +47,7 @@ pub(crate) fn answer(
     match route {
         Route::ZwaveInfo
         | Route::ZwaveNodes
+        | Route::ZwaveRefresh
         | Route::ZwaveGet(_)
         | Route::ZwaveSet(_)
         | Route::ZwaveInclude

@@ -39,6 +39,8 @@ pub(crate) enum Route {
     ZwaveGet(String),
     /// `POST /api/zwave/nodes/{id}`: switch the node (the id unchecked).
     ZwaveSet(String),
+    /// `POST /api/zwave/refresh`: ask every listening node for its information again.
+    ZwaveRefresh,
     /// `POST /api/zwave/include`: progress as JSON lines.
     ZwaveInclude,
     /// `POST /api/zwave/exclude`: progress as JSON lines.
@@ -77,6 +79,7 @@ impl Route {
                 | Route::Forget { .. }
                 | Route::ZwaveInfo
                 | Route::ZwaveNodes
+                | Route::ZwaveRefresh
                 | Route::ZwaveGet(_)
                 | Route::ZwaveSet(_)
                 | Route::ZwaveInclude
@@ -137,6 +140,7 @@ fn fixed_route(path: &str) -> Option<(Route, &'static str)> {
         "/api/devices" => (Route::Devices, "GET"),
         "/api/zwave" => (Route::ZwaveInfo, "GET"),
         "/api/zwave/nodes" => (Route::ZwaveNodes, "GET"),
+        "/api/zwave/refresh" => (Route::ZwaveRefresh, "POST"),
         "/api/zwave/include" => (Route::ZwaveInclude, "POST"),
         "/api/zwave/exclude" => (Route::ZwaveExclude, "POST"),
         "/metrics" => (Route::Metrics, "GET"),

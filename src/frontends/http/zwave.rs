@@ -46,6 +46,10 @@ pub(crate) fn serve(context: &Context, route: Route, request: &mut tiny_http::Re
     let answer = match route {
         Route::ZwaveInfo => Answer::json(200, &zwave.info()),
         Route::ZwaveNodes => Answer::json(200, &json!(zwave.node_list())),
+        Route::ZwaveRefresh => match zwave.refresh() {
+            Ok(nodes) => Answer::json(200, &json!(nodes)),
+            Err(err) => device_error(&err),
+        },
         Route::ZwaveGet(id) => get(&zwave, &id),
         Route::ZwaveSet(id) => set(context, &zwave, &id, request),
         Route::ZwaveInclude => return membership(context, zwave, true, request),
