@@ -106,7 +106,7 @@ impl Progress {
 /// Redraws the status line until told to stop.
 fn tick(text: &Mutex<String>, stopped: &mpsc::Receiver<()>, started: Instant, within: Duration) {
     let mut frame = 0;
-    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
+    loop {
         let gone = started.elapsed();
         let left = within.saturating_sub(gone);
         let now = text.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -119,7 +119,14 @@ fn tick(text: &Mutex<String>, stopped: &mpsc::Receiver<()>, started: Instant, wi
             left.as_secs()
         );
         let _ = out.flush();
+        drop(out);
         frame += 1;
+        if !matches!(
+            stopped.recv_timeout(TICK),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        ) {
+            return;
+        }
     }
 }
 

@@ -142,3 +142,74 @@ fn exclusion_prints_its_steps_and_the_node_leaves() {
     );
     assert!(quiet.stderr().contains("no node left within 2 s"));
 }
+
+#[test]
+fn in_a_terminal_the_steps_are_one_status_line_with_the_time_left() {
+    use std::io::Read as _;
+    use std::os::fd::{FromRawFd as _, OwnedFd};
+    use std::time::{Duration, Instant};
+
+    let mock = ZwaveMock::start("house.js");
+    let hub = hub_on(&mock.url());
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: out-pointers to two ints; no name, default termios and size.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two fresh descriptors that nothing else owns.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = hub
+        .cmd(&[
+            "--config",
+            "mirai.yaml",
+            "zwave",
+            "exclude",
+            "--timeout",
+            "1",
+        ])
+        .stdout(std::process::Stdio::from(slave))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The reader ends when the child's side of the pty closes (EIO on Linux).
+    let reader = std::thread::spawn(move || {
+        let mut master = std::fs::File::from(master);
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&raw).into_owned()
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "mirai zwave exclude did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "nobody left: the timeout is the error"
+    );
+    let screen = reader.join().unwrap();
+    assert!(screen.contains("\r\x1b[2K"), "redrawn in place: {screen:?}");
+    assert!(
+        screen.contains("press its exclusion button") && screen.contains("s left"),
+        "the step and the time left: {screen:?}"
+    );
+    assert!(screen.contains('⠋'), "a spinner: {screen:?}");
+    assert!(screen.contains("no node came within 1 s"), "{screen:?}");
+}
