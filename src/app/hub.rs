@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::metrics::Metrics;
-use crate::agent::{Agent, Reply, Request};
-use crate::devices::Entity;
+use crate::agent::{ActionReport, Agent, Reply, Request};
 use crate::devices::home_assistant::Events;
+use crate::devices::zwave::ZwaveBackend;
+use crate::devices::{Entity, ServiceCall};
 use crate::frontends::hub::Hub;
 use crate::frontends::mqtt::MqttState;
 use crate::llm::breaker::BreakerState;
@@ -51,6 +52,7 @@ pub struct AgentHub {
     metrics: Metrics,
     services: Mutex<Vec<(String, ServiceState)>>,
     events: OnceLock<Events>,
+    zwave: OnceLock<Arc<ZwaveBackend>>,
 }
 
 impl AgentHub {
@@ -69,6 +71,7 @@ impl AgentHub {
             latencies: Mutex::new(VecDeque::with_capacity(LATENCY_WINDOW)),
             services: Mutex::new(Vec::new()),
             events: OnceLock::new(),
+            zwave: OnceLock::new(),
         }
     }
 
@@ -89,6 +92,11 @@ impl AgentHub {
     /// each answer.
     pub fn set_events(&self, events: Events) {
         let _ = self.events.set(events);
+    }
+
+    /// The Z-Wave stick the API's `/api/zwave/…` routes reach.
+    pub fn set_zwave(&self, zwave: Arc<ZwaveBackend>) {
+        let _ = self.zwave.set(zwave);
     }
 
     /// Shows the MQTT front end's counters in the metrics.
@@ -284,5 +292,13 @@ impl Hub for AgentHub {
         self.memory()
             .delete_preference(user, key)
             .map_err(|e| e.to_string())
+    }
+
+    fn act(&self, request: Request, call: ServiceCall) -> Option<ActionReport> {
+        Some(self.agent.act(&request, &call))
+    }
+
+    fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
+        self.zwave.get().cloned()
     }
 }

@@ -97,6 +97,7 @@ pub(super) async fn start(
         );
     }
     if let Some(zw) = app.zwave()? {
+        hub.set_zwave(zw.clone());
         let port = s.zwave.port.clone().unwrap_or_default();
         hub.add_service("zwave", Arc::new(move || zwave_line(&zw.status(), &port)));
     }

@@ -1,8 +1,11 @@
 //! What the daemon's front ends (MQTT, HTTP) need from the hub, as one trait, so that no front
 //! end knows which agent, memory or back end answers.
 
-use crate::agent::{Reply, Request};
-use crate::devices::Entity;
+use std::sync::Arc;
+
+use crate::agent::{ActionReport, Reply, Request};
+use crate::devices::zwave::ZwaveBackend;
+use crate::devices::{Entity, ServiceCall};
 
 /// The hub as front ends see it. Every method may block (SQLite, the models): front ends call
 /// it from their own threads or `spawn_blocking`, never from an async worker.
@@ -32,4 +35,14 @@ pub trait Hub: Send + Sync {
     fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String>;
     /// Removes the preference `key` of `user`; whether there was one.
     fn forget(&self, user: &str, key: &str) -> Result<bool, String>;
+    /// Carries out one device call asked for directly (not in words), through the action gate
+    /// and audited like any action; `None` from a hub that acts on nothing.
+    fn act(&self, request: Request, call: ServiceCall) -> Option<ActionReport> {
+        let _ = (request, call);
+        None
+    }
+    /// The Z-Wave stick this hub drives, if it drives one.
+    fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
+        None
+    }
 }

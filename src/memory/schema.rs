@@ -22,7 +22,21 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+
+/// Version 5: the Z-Wave nodes start-up learned, so they are known before the stick answers.
+const V5: &str = r#"
+CREATE TABLE zwave_nodes (
+    id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 232),
+    home_id INTEGER NOT NULL,
+    basic INTEGER NOT NULL,
+    generic INTEGER NOT NULL,
+    specific INTEGER NOT NULL,
+    listening INTEGER NOT NULL,
+    command_classes TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+"#;
 
 /// Version 3: the safety audit log, read by time.
 const V3: &str = r#"

@@ -12,6 +12,7 @@ mod mosquitto;
 mod openai;
 mod serve;
 mod zwave;
+mod zwave_daemon;
 #[path = "../support/zwave_mock.rs"]
 mod zwave_mock;
 
