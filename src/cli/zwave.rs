@@ -71,10 +71,7 @@ fn level(text: &str) -> Result<Level, String> {
 
 /// Runs one `mirai zwave` command against the configured stick.
 pub(super) fn run(app: &App, cmd: ZwaveCommand, json: bool) -> anyhow::Result<ExitCode> {
-    let settings = app::zwave_settings(app.config()).context(
-        "no zwave.port configured: set zwave.port in the config to the stick \
-         (/dev/serial/by-id/…) or to tcp://host:port",
-    )?;
+    let settings = app.zwave_settings()?;
     let port = settings.port.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
