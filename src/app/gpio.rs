@@ -134,8 +134,8 @@ pub(crate) struct GpioParts {
 }
 
 impl App {
-    /// The GPIO parts when `gpio.enabled`, the header opened once per run; on a machine
-    /// without GPIO they say why and the relays are unavailable.
+    /// The GPIO parts when `gpio.enabled`, the header opened once per run (by the daemon
+    /// alone); on a machine without GPIO they say why and the relays are unavailable.
     pub(crate) fn gpio(&self) -> anyhow::Result<Option<&GpioParts>> {
         if !self.config.settings().gpio.enabled {
             return Ok(None);

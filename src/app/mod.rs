@@ -126,7 +126,9 @@ impl App {
         if let Some(zw) = self.zwave()? {
             registry.add(zw);
         }
-        if let Some(gpio) = self.gpio()? {
+        // Only the daemon opens the header (serve does, before it builds the agent): a
+        // one-shot command must not switch relays off under it.
+        if let Some(gpio) = self.gpio.get() {
             if !gpio.plan.relays.is_empty() {
                 registry.add(gpio.relays.clone());
             }
