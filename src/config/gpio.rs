@@ -107,6 +107,10 @@ pub(super) fn check(board_setting: &str, g: &Gpio) -> Result<(), (&'static str, 
             ),
         ));
     }
+    if board::looks_like_path(board_setting) {
+        let path = std::path::Path::new(board_setting);
+        board::from_file(path).map_err(|e| ("board", e.to_string()))?;
+    }
     let pins = [
         ("gpio.led.pin", g.led.pin),
         ("gpio.button.pin", g.button.pin),
@@ -190,6 +194,9 @@ mod loading {
             e.starts_with("mirai.yaml:1:1: board: unknown board \"rpi9\""),
             "{e}"
         );
+        let e = load("board: /nonexistent/board.yaml\n").unwrap_err();
+        let at = "mirai.yaml:1:1: board: cannot read board profile /nonexistent/board.yaml";
+        assert!(e.starts_with(at), "{e}");
         let e = load("gpio:\n  led:\n    pin: 40\n").unwrap_err();
         assert!(
             e.starts_with("mirai.yaml:3:5: gpio.led.pin: pin 40 is not a header GPIO"),
