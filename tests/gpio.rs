@@ -256,7 +256,8 @@ async fn push_to_talk_publishes_hermes_start_listening() {
     let dir = tempfile::tempdir().unwrap();
     let pins = Arc::new(MemoryPins::new());
     let hub = hub(&pins, &dir);
-    let mut probe = Probe::connect(&broker, "ptt-probe", &["hermes/asr/startListening"]).await;
+    let topics = ["hermes/asr/startListening", "mirai/ptt/status"];
+    let mut probe = Probe::connect(&broker, "ptt-probe", &topics).await;
     let settings = MqttSettings::from_url(&broker.url(), "ptt").unwrap();
     let state = Arc::new(MqttState::default());
     let (stop, mut stopped) = watch::channel(false);
@@ -265,6 +266,8 @@ async fn push_to_talk_publishes_hermes_start_listening() {
     };
     let front: Arc<dyn Hub> = hub.clone();
     let task = tokio::spawn(mqtt::run(front, settings, state.clone(), shutdown));
+    // The hub is up (a press before MQTT started is logged and dropped).
+    probe.status_is("mirai/ptt/status", "online").await;
     let action = ButtonAction::PushToTalk("kitchen".into());
     let on_press = press_action(hub, action, Some(state));
     on_press();

@@ -57,13 +57,13 @@ impl MemoryPins {
 
 impl Pins for MemoryPins {
     fn set(&self, pin: u8, high: bool) -> Result<(), GpioError> {
-        if self.state().inputs.get(&pin).is_some_and(|i| i.1.is_some()) {
+        let mut state = self.state();
+        if state.inputs.get(&pin).is_some_and(|i| i.1.is_some()) {
             return Err(GpioError::Pin {
                 pin,
                 message: "is an input".into(),
             });
         }
-        let mut state = self.state();
         let writes = state.outputs.entry(pin).or_default();
         writes.push((Instant::now(), high));
         Ok(())
