@@ -1,5 +1,6 @@
-//! `mirai serve` start-up and idle memory, as systemd would see them: the time from spawning
-//! the process to its `READY=1` notification, and its resident memory once idle.
+//! `mirai serve` start-up and idle footprint, as systemd would see them: the time from spawning
+//! the process to its `READY=1` notification, and its resident memory and threads once idle
+//! (threads by name, so one that grows with the machine's cores would show).
 //! `cargo bench --bench serve` (the bench profile's `mirai` binary, built with the bench).
 
 use std::os::unix::net::UnixDatagram;
@@ -18,6 +19,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut ready = Vec::new();
     let mut rss = Vec::new();
+    let mut threads = Vec::new();
     for run in 0..RUNS {
         let sock = dir.path().join(format!("notify-{run}"));
         let notify = UnixDatagram::bind(&sock).unwrap();
@@ -50,6 +52,7 @@ fn main() {
         if run == 0 || run == RUNS - 1 {
             std::thread::sleep(SETTLE);
             rss.push(resident_kib(child.id()));
+            threads.push(thread_names(child.id()));
         }
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -74,6 +77,39 @@ fn main() {
             *kib as f64 / 1024.0
         );
     }
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    for (i, names) in threads.iter().enumerate() {
+        let total: usize = names.iter().map(|(_, n)| n).sum();
+        let by_name: Vec<String> = names
+            .iter()
+            .map(|(name, n)| format!("{n} {name}"))
+            .collect();
+        println!(
+            "| idle threads after {}s (sample {}), {cores} cores here | {total}: {} | none per core |",
+            SETTLE.as_secs(),
+            i + 1,
+            by_name.join(", ")
+        );
+    }
+}
+
+/// The process's threads, counted by name (`/proc/PID/task/*/comm`), and checked against the
+/// `Threads:` line of its status.
+fn thread_names(pid: u32) -> Vec<(String, usize)> {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let comm = std::fs::read_to_string(task.unwrap().path().join("comm")).unwrap();
+        *counts.entry(comm.trim().to_owned()).or_default() += 1;
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+    let total: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert_eq!(
+        total,
+        counts.values().sum::<usize>(),
+        "threads came or went while counted"
+    );
+    counts.into_iter().collect()
 }
 
 fn resident_kib(pid: u32) -> u64 {

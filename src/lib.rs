@@ -8,6 +8,7 @@
 //!
 //! - [`cli`]: the command line: flags, subcommands, output, exit codes.
 //! - [`app`]: wiring: turns the command line and the config into the parts a command uses.
+//! - [`board`]: board profiles (built in) and detection from the device-tree model.
 //! - [`agent`]: the agent: safety gates, local intents, the cognitive loop, persona.
 //! - [`config`]: the one YAML file: defaults, validation with line and column, env overrides, secrets.
 //! - [`telemetry`]: JSON logs with rotation and redaction, health checks, build info, identity.
@@ -19,6 +20,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod board;
 pub mod cli;
 pub mod clock;
 pub mod config;

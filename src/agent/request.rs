@@ -19,6 +19,8 @@ pub enum Source {
     Http,
     /// The autonomous scheduler.
     Autonomous,
+    /// The hub's GPIO button.
+    Gpio,
 }
 
 /// One thing a person (or the scheduler) asked.

@@ -2,7 +2,7 @@
 //! recent requests the status page and `/metrics` show.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::metrics::Metrics;
 use crate::agent::{ActionReport, Agent, Reply, Request};
+use crate::devices::gpio::HubLight;
 use crate::devices::home_assistant::Events;
 use crate::devices::zwave::ZwaveBackend;
 use crate::devices::{Entity, ServiceCall};
@@ -53,6 +54,8 @@ pub struct AgentHub {
     services: Mutex<Vec<(String, ServiceState)>>,
     events: OnceLock<Events>,
     zwave: OnceLock<Arc<ZwaveBackend>>,
+    busy: AtomicUsize,
+    activity: tokio::sync::watch::Sender<u64>,
 }
 
 impl AgentHub {
@@ -72,12 +75,15 @@ impl AgentHub {
             services: Mutex::new(Vec::new()),
             events: OnceLock::new(),
             zwave: OnceLock::new(),
+            busy: AtomicUsize::new(0),
+            activity: tokio::sync::watch::Sender::new(0),
         }
     }
 
     /// Marks every enabled service up.
     pub fn set_ready(&self) {
         self.ready.store(true, Ordering::SeqCst);
+        self.activity.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Adds a service to the status page, with a function that tells its state.
@@ -102,6 +108,35 @@ impl AgentHub {
     /// Shows the MQTT front end's counters in the metrics.
     pub(crate) fn set_mqtt(&self, state: Arc<MqttState>) {
         self.metrics.set_mqtt(state);
+    }
+
+    /// What the status LED shows: an error while a model breaker is open, thinking while a
+    /// request is answered or the hub is starting, idle otherwise.
+    pub fn light(&self) -> HubLight {
+        let open = (self.agent.llm().breakers().iter())
+            .any(|(_, s)| !matches!(s, BreakerState::Closed { .. }));
+        if open {
+            HubLight::Error
+        } else if self.busy.load(Ordering::SeqCst) > 0 || !self.ready() {
+            HubLight::Thinking
+        } else {
+            HubLight::Idle
+        }
+    }
+
+    /// Changes whenever a request starts or ends (and when the hub becomes ready).
+    pub fn activity(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.activity.subscribe()
+    }
+
+    /// Counts `f` as a request in progress, for the LED.
+    fn busy_with<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        self.activity.send_modify(|n| *n = n.wrapping_add(1));
+        let out = f();
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+        self.activity.send_modify(|n| *n = n.wrapping_add(1));
+        out
     }
 
     fn note(&self, request: &Request, reply: &Reply, took: Duration) {
@@ -194,14 +229,14 @@ impl AgentHub {
 impl Hub for AgentHub {
     fn respond(&self, request: Request) -> Reply {
         let start = Instant::now();
-        let reply = self.agent.handle(&request);
+        let reply = self.busy_with(|| self.agent.handle(&request));
         self.note(&request, &reply, start.elapsed());
         reply
     }
 
     fn respond_streaming(&self, request: Request, on_sentence: &mut dyn FnMut(&str)) -> Reply {
         let start = Instant::now();
-        let reply = self.agent.handle_streaming(&request, on_sentence);
+        let reply = self.busy_with(|| self.agent.handle_streaming(&request, on_sentence));
         self.note(&request, &reply, start.elapsed());
         reply
     }

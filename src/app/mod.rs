@@ -4,6 +4,8 @@
 //! opened on demand. Commands that need no config (like `version`) never build one, which
 //! keeps them fast.
 //!
+//! - `board`: the board profile in use and the serial paths it gives.
+//! - `gpio`: the status LED, button and relays, started with the daemon.
 //! - `hub`: the agent behind the daemon's front ends, with its counters.
 //! - `metrics`: the `/metrics` registry: request counters, and the rest read at each scrape.
 //! - `serve`: the daemon: signals, systemd, shutdown.
@@ -13,6 +15,8 @@
 //! - `remote`: a client of a running daemon, for the commands that would otherwise open the
 //!   hardware themselves.
 
+mod board;
+mod gpio;
 mod hub;
 mod ledger;
 mod metrics;
@@ -35,6 +39,7 @@ use crate::devices::zwave::{self, ZwaveBackend};
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
 use crate::telemetry::logs::{LogGuard, LogSettings};
+pub use gpio::{ButtonAction, ButtonPlan, GpioPlan, LedPlan, plan as gpio_plan, press_action};
 pub use hub::AgentHub;
 use ledger::UsageLedger;
 pub(crate) use remote::Remote;
@@ -49,6 +54,8 @@ pub struct App {
     config: Config,
     home_assistant: OnceLock<Option<Arc<HomeAssistant>>>,
     zwave: OnceLock<Option<Arc<ZwaveBackend>>>,
+    board: OnceLock<crate::board::Board>,
+    gpio: OnceLock<gpio::GpioParts>,
     _logs: LogGuard,
 }
 
@@ -80,6 +87,8 @@ impl App {
             config,
             home_assistant: OnceLock::new(),
             zwave: OnceLock::new(),
+            board: OnceLock::new(),
+            gpio: OnceLock::new(),
             _logs: guard,
         })
     }
@@ -117,6 +126,13 @@ impl App {
         if let Some(zw) = self.zwave()? {
             registry.add(zw);
         }
+        // Only the daemon opens the header (serve does, before it builds the agent): a
+        // one-shot command must not switch relays off under it.
+        if let Some(gpio) = self.gpio.get() {
+            if !gpio.plan.relays.is_empty() {
+                registry.add(gpio.relays.clone());
+            }
+        }
         Ok(registry)
     }
 
@@ -150,18 +166,17 @@ impl App {
             return Ok(zw.clone());
         }
         let cfg = &self.config.settings().zwave;
-        let zw = match (&cfg.port, cfg.enabled) {
-            (Some(_), true) => {
-                let settings = zwave::BackendSettings {
-                    zwave: zwave_settings(&self.config).context("zwave.port")?,
-                    labels: zwave_labels(&self.config),
-                };
-                // Its own connection: the back end keeps the nodes it learns (memory::zwave).
-                let backend = ZwaveBackend::start_with(settings, Some(self.memory()?))
-                    .context("cannot start the Z-Wave driver's thread")?;
-                Some(Arc::new(backend))
-            }
-            _ => None,
+        let zw = if cfg.enabled {
+            let settings = zwave::BackendSettings {
+                zwave: self.zwave_settings()?,
+                labels: zwave_labels(&self.config),
+            };
+            // Its own connection: the back end keeps the nodes it learns (memory::zwave).
+            let backend = ZwaveBackend::start_with(settings, Some(self.memory()?))
+                .context("cannot start the Z-Wave driver's thread")?;
+            Some(Arc::new(backend))
+        } else {
+            None
         };
         Ok(self.zwave.get_or_init(|| zw).clone())
     }
@@ -220,16 +235,6 @@ impl App {
         let ledger = UsageLedger(Mutex::new(ledger));
         Llm::new(&self.config, Arc::new(ledger), Environment::real())
     }
-}
-
-/// The driver's settings from the `zwave` section; `None` when no port is configured.
-pub fn zwave_settings(config: &Config) -> Option<zwave::ZwaveSettings> {
-    let cfg = &config.settings().zwave;
-    let mut settings = zwave::ZwaveSettings::new(cfg.port.clone()?);
-    settings.started_wait = cfg.started_wait;
-    settings.node_info_timeout = cfg.node_info_timeout;
-    settings.report_timeout = cfg.report_timeout;
-    Some(settings)
 }
 
 /// The node names, areas and kinds from `zwave.nodes`.

@@ -42,6 +42,8 @@ pub fn serve(app: &App, demo: bool, mode: Mode) -> anyhow::Result<Stopped> {
     if mode == Mode::Dashboard && !app.config().settings().services.dashboard.enabled {
         anyhow::bail!("the dashboard is switched off (services.dashboard.enabled: false)");
     }
+    // The daemon alone drives the GPIO header; opened first so the relays join the registry.
+    app.gpio()?;
     // Checkpoints run on their own thread, so no request pays for one.
     let agent = Arc::new(app.agent_with(demo, false)?);
     let _checkpoints = Checkpointer::start(&app.config().db_path(), CHECKPOINT_EVERY)?;

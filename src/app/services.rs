@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use super::gpio::{ButtonAction, GpioParts, LED_POLL, press_action};
 use super::{AgentHub, App};
+use crate::devices::gpio::{run_button, run_led};
 use crate::frontends::http::{self, HttpServer, HttpSettings};
 use crate::frontends::mqtt::{self, MqttSettings, MqttState};
 
@@ -15,6 +17,13 @@ use crate::frontends::mqtt::{self, MqttSettings, MqttState};
 pub(super) struct Services {
     http: Option<HttpServer>,
     mqtt: Option<Mqtt>,
+    gpio: Option<GpioTasks>,
+}
+
+/// The LED and button tasks and the switch that stops them.
+struct GpioTasks {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// The MQTT task and the switch that stops it.
@@ -22,6 +31,7 @@ struct Mqtt {
     task: tokio::task::JoinHandle<()>,
     stop: tokio::sync::watch::Sender<bool>,
     url: String,
+    state: Arc<MqttState>,
 }
 
 impl Services {
@@ -43,6 +53,13 @@ impl Services {
 
     /// Stops each one, waiting at most `deadline` in all.
     pub(super) async fn stop(self, deadline: Duration) {
+        if let Some(g) = self.gpio {
+            // The LED goes dark as its task ends.
+            let _ = g.stop.send(true);
+            for task in g.tasks {
+                let _ = tokio::time::timeout(deadline, task).await;
+            }
+        }
         if let Some(m) = self.mqtt {
             let _ = m.stop.send(true);
             if tokio::time::timeout(deadline, m.task).await.is_err() {
@@ -73,6 +90,7 @@ pub(super) async fn start(
     let mut services = Services {
         http: None,
         mqtt: None,
+        gpio: None,
     };
     if let Some(ha) = app.home_assistant()? {
         if let Some(events) = ha.events() {
@@ -98,12 +116,14 @@ pub(super) async fn start(
     }
     if let Some(zw) = app.zwave()? {
         hub.set_zwave(zw.clone());
-        let port = s.zwave.port.clone().unwrap_or_default();
+        let port = app.zwave_port().unwrap_or_default();
         hub.add_service("zwave", Arc::new(move || zwave_line(&zw.status(), &port)));
     }
     if with_mqtt && s.mqtt.enabled {
         services.mqtt = Some(start_mqtt(app, hub.clone())?);
     }
+    let mqtt_state = services.mqtt.as_ref().map(|m| m.state.clone());
+    services.gpio = start_gpio(app, &hub, mqtt_state)?;
     if s.services.dashboard.enabled {
         let addr = SocketAddr::new(s.services.dashboard.host, s.services.dashboard.port);
         let token = http::load_or_create_token(app.config().data_dir()).with_context(|| {
@@ -140,6 +160,78 @@ fn zwave_line(st: &crate::devices::zwave::LinkStatus, port: &str) -> String {
     }
 }
 
+/// Starts the status LED and the button when `gpio.enabled` and the header opened; adds the
+/// GPIO line to the status page either way.
+fn start_gpio(
+    app: &App,
+    hub: &Arc<AgentHub>,
+    mqtt: Option<Arc<MqttState>>,
+) -> anyhow::Result<Option<GpioTasks>> {
+    let Some(parts) = app.gpio()? else {
+        return Ok(None);
+    };
+    let line = gpio_line(parts);
+    hub.add_service("gpio", Arc::new(move || line.clone()));
+    let Ok(pins) = &parts.pins else {
+        return Ok(None);
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    if let Some(led) = parts.plan.led {
+        let seen = hub.clone();
+        let state = Arc::new(move || seen.light());
+        let (pins, wake) = (pins.clone(), hub.activity());
+        let (pin, low) = (led.pin, led.active_low);
+        let task = run_led(pins, pin, low, state, wake, LED_POLL, stopped.clone());
+        tasks.push(tokio::spawn(task));
+    }
+    if let Some(b) = parts.plan.button.clone() {
+        let on_press = press_action(hub.clone(), b.action.clone(), mqtt);
+        let (pins, stopped) = (pins.clone(), stopped.clone());
+        tasks.push(tokio::spawn(async move {
+            let run = run_button(
+                pins,
+                b.pin,
+                b.active_low,
+                b.pull,
+                b.debounce,
+                on_press,
+                stopped,
+            );
+            if let Err(e) = run.await {
+                tracing::warn!(cause = %e, "the button cannot be used");
+            }
+        }));
+    }
+    Ok(Some(GpioTasks { tasks, stop }))
+}
+
+/// The GPIO line of the status page.
+fn gpio_line(parts: &GpioParts) -> String {
+    if let Err(why) = &parts.pins {
+        return format!("unavailable: {why}");
+    }
+    let mut used = Vec::new();
+    if let Some(led) = parts.plan.led {
+        used.push(format!("LED on GPIO{}", led.pin));
+    }
+    if let Some(b) = &parts.plan.button {
+        let does = match &b.action {
+            ButtonAction::Ask(text) => format!("asks {text:?}"),
+            ButtonAction::PushToTalk(_) => "push-to-talk".into(),
+        };
+        used.push(format!("button on GPIO{} ({does})", b.pin));
+    }
+    if !parts.plan.relays.is_empty() {
+        used.push(format!("{} relays", parts.plan.relays.len()));
+    }
+    if used.is_empty() {
+        "available, nothing wired".into()
+    } else {
+        used.join(", ")
+    }
+}
+
 /// Joins the broker in the background: the hub works, and says so, while it is away.
 fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
     let cfg = &app.config().settings().mqtt;
@@ -147,6 +239,7 @@ fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
     let state = Arc::new(MqttState::default());
     hub.set_mqtt(state.clone());
     let seen = state.clone();
+    let seen_by_gpio = state.clone();
     hub.add_service(
         "mqtt",
         Arc::new(move || {
@@ -171,6 +264,7 @@ fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
         task,
         stop,
         url: cfg.url.clone(),
+        state: seen_by_gpio,
     })
 }
 

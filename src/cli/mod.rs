@@ -4,6 +4,7 @@
 //! database that cannot be opened); 2 the command line or the config is wrong.
 
 mod agent;
+mod board;
 mod memory;
 mod zwave;
 mod zwave_progress;
@@ -127,6 +128,8 @@ enum Command {
                       drives the stick. (Going through the running daemon's API is a later step.)"
     )]
     Zwave(zwave::ZwaveCommand),
+    /// The board: detected model, profile in use, GPIO pins and availability, serial paths
+    Board(board::BoardArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +202,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             memory::run(&app, cmd, cli.json)
         }
         Command::Zwave(cmd) => zwave::run(&App::start(&opts, lvl)?, cmd, cli.json),
+        Command::Board(args) => board::run(&App::start(&opts, lvl)?, args, cli.json),
     }
 }
 
@@ -252,6 +256,7 @@ fn health(cli: &Cli, opts: &LoadOptions, say_ok: bool) -> anyhow::Result<ExitCod
             }
             Err(e) => report.push("llm", health::Status::Fail, format!("{e:#}")),
         }
+        board::health_check(app, &mut report);
         let stats = app.memory().and_then(|m| Ok(m.stats()?)).ok();
         let _ = Identity::new(app.config(), stats).write_to(app.config().data_dir());
     }

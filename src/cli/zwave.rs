@@ -109,10 +109,7 @@ fn remotely(remote: &Remote, cmd: ZwaveCommand, json: bool) -> anyhow::Result<Ex
 }
 
 fn locally(app: &App, cmd: ZwaveCommand, json: bool) -> anyhow::Result<ExitCode> {
-    let settings = app::zwave_settings(app.config()).context(
-        "no zwave.port configured: set zwave.port in the config to the stick \
-         (/dev/serial/by-id/…) or to tcp://host:port",
-    )?;
+    let settings = app.zwave_settings()?;
     let port = settings.port.clone();
     let zwave = match app.zwave()? {
         Some(zwave) => zwave,

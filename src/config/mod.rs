@@ -7,6 +7,7 @@
 
 mod agent;
 mod bounds;
+mod gpio;
 mod home_assistant;
 mod models;
 mod mqtt;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 pub use agent::{
     ActionDecision, ActionRule, Demo, Devices, EthicalFilter, Language, Persona, Tone, Verbosity,
 };
+pub use gpio::{Gpio, GpioButton, GpioLed, GpioRelay, PUSH_TO_TALK};
 pub use home_assistant::{Expose, HomeAssistant};
 pub use models::{ModelProfile, Models, Role};
 pub use mqtt::Mqtt;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::agent::{Devices, EthicalFilter, Persona};
 use super::bounds;
+use super::gpio::Gpio;
 use super::home_assistant::HomeAssistant;
 use super::mqtt::Mqtt;
 use super::openai::Openai;
@@ -52,6 +53,10 @@ pub struct Settings {
     pub home_assistant: HomeAssistant,
     /// The Z-Wave USB stick.
     pub zwave: Zwave,
+    /// `auto` (detect), a board profile's name (`rpi4b`) or a profile file.
+    pub board: String,
+    /// The status LED, button and relays on the board's header.
+    pub gpio: Gpio,
     /// Front ends and background services.
     pub services: Services,
 }
@@ -74,6 +79,8 @@ impl Default for Settings {
             mqtt: Mqtt::default(),
             home_assistant: HomeAssistant::default(),
             zwave: Zwave::default(),
+            board: crate::board::AUTO.into(),
+            gpio: Gpio::default(),
             services: Services::default(),
         }
     }

@@ -54,6 +54,7 @@ pub(super) fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
     }
     check_home_assistant(s)?;
     super::zwave::check(&s.zwave)?;
+    super::gpio::check(&s.board, &s.gpio)?;
     if s.name.trim().is_empty() {
         return Err(("name", "must not be empty".into()));
     }

@@ -88,16 +88,9 @@ pub enum ZwaveKind {
 
 /// `zwave.port` and `zwave.nodes`: a port that can be opened, node ids in range.
 pub(super) fn check(z: &Zwave) -> Result<(), (&'static str, String)> {
-    match z.port.as_deref() {
-        None if z.enabled => {
-            return Err((
-                "zwave.enabled",
-                "is on but zwave.port is not set (a /dev/serial/by-id/… path or tcp://host:port)"
-                    .into(),
-            ));
-        }
-        None => {}
-        Some(port) => check_port(port).map_err(|m| ("zwave.port", m))?,
+    // No port is fine: the board profile's Z-Wave paths are tried at start.
+    if let Some(port) = z.port.as_deref() {
+        check_port(port).map_err(|m| ("zwave.port", m))?;
     }
     if let Some(id) = z.nodes.keys().find(|id| !(1..=232).contains(*id)) {
         return Err(("zwave.nodes", format!("node id {id} is not within 1..=232")));
@@ -158,12 +151,12 @@ mod tests {
     }
 
     #[test]
-    fn enabled_needs_a_port_and_node_ids_are_in_range() {
+    fn no_port_is_left_to_the_board_and_node_ids_are_in_range() {
         let on = Zwave {
             enabled: true,
             ..Zwave::default()
         };
-        assert_eq!(check(&on).unwrap_err().0, "zwave.enabled");
+        assert!(check(&on).is_ok());
         assert!(check(&Zwave::default()).is_ok());
         let mut nodes = Zwave::default();
         nodes.nodes.insert(0, ZwaveNode::default());
@@ -201,10 +194,5 @@ mod loading {
         );
         let e = load("zwave:\n  nodes:\n    5: {kind: lamp}\n").unwrap_err();
         assert!(e.starts_with("mirai.yaml:3:"), "{e}");
-        let e = load("zwave:\n  enabled: true\n").unwrap_err();
-        assert!(
-            e.contains("zwave.enabled: is on but zwave.port is not set"),
-            "{e}"
-        );
     }
 }

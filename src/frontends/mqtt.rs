@@ -113,6 +113,7 @@ pub async fn run(
     let mut opts = options(&settings, topics.status());
     tls::secure(&mut opts, &settings)?;
     let (client, mut events) = AsyncClient::new(opts, REQUEST_CHANNEL_CAP);
+    state.set_client(client.clone());
     // A reply is a small write right after the PUBACK of its question: with Nagle's algorithm
     // it would wait for the broker's delayed ACK (tens of milliseconds) before leaving.
     let mut network = rumqttc::NetworkOptions::new();

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `mirai` binary: what a user types, what they see, the exit code.
 
 mod agent;
+mod board;
 mod config;
 mod dashboard;
 mod durability;

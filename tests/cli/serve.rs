@@ -431,3 +431,31 @@ fn partial_replies_reach_mqtt_while_the_model_writes() {
         daemon.stop();
     });
 }
+
+#[test]
+fn gpio_on_a_machine_without_it_is_reported_and_nothing_else_changes() {
+    let hub = Hub::scratch();
+    std::fs::create_dir_all(hub.path().join("configs")).unwrap();
+    let config = "gpio:\n  enabled: true\n  button: {action: morning briefing}\n  relays:\n    \
+                  - {pin: 22, name: Garden pump, area: garden}\n";
+    std::fs::write(hub.path().join("configs/mirai.yaml"), config).unwrap();
+    let daemon = Daemon::start(&hub);
+    let status = daemon.get(&hub, "/api/status");
+    let services = status["services"].as_array().unwrap();
+    let gpio = services
+        .iter()
+        .find(|s| s["name"] == "gpio")
+        .expect("a gpio line");
+    let state = gpio["state"].as_str().unwrap();
+    assert!(state.starts_with("unavailable: "), "{state}");
+    let devices = daemon.get(&hub, "/api/devices");
+    let pump = entity(&devices, "switch.gpio_22");
+    assert_eq!(pump["state"], "unavailable", "{pump}");
+    let out = daemon
+        .client(&hub, &["ask", "--json", "turn on the kitchen light"])
+        .output()
+        .unwrap();
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reply["actions"][0]["outcome"], "done", "{reply}");
+    daemon.stop();
+}

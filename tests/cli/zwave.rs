@@ -100,7 +100,7 @@ fn inclusion_prints_its_steps_as_json_lines() {
 fn no_port_or_an_unreachable_one_is_a_clear_error() {
     let hub = Hub::scratch();
     let err = hub.run(&["zwave", "nodes"]).expect(1).stderr();
-    assert!(err.contains("no zwave.port configured"), "{err}");
+    assert!(err.contains("zwave.port is not set"), "{err}");
     let hub = hub_on("tcp://127.0.0.1:9");
     let err = run(&hub, &["zwave", "nodes"]).expect(1).stderr();
     assert!(

@@ -32,6 +32,19 @@ struct HermesJson {
     id: Option<String>,
 }
 
+/// Where the speech recognizer is told to start listening.
+pub(crate) const START_LISTENING: &str = "hermes/asr/startListening";
+
+/// The `startListening` message for `site_id`, in the shape of the Rhasspy reference
+/// (`hermes/asr/startListening`: `siteId`, `sessionId`, `stopOnSilence`, `sendAudioCaptured`):
+/// the recognizer listens until silence and publishes `textCaptured`, which the hub answers.
+pub(crate) fn start_listening(site_id: &str) -> (&'static str, Vec<u8>) {
+    let payload = serde_json::json!({
+        "siteId": site_id, "sessionId": null, "stopOnSilence": true, "sendAudioCaptured": false,
+    });
+    (START_LISTENING, payload.to_string().into_bytes())
+}
+
 /// Reads a Hermes message that arrived on a `route` topic.
 pub(crate) fn parse(route: Route, payload: &[u8]) -> Result<Inbound, Rejected> {
     let reject = |reason: String, answer| Rejected { reason, answer };

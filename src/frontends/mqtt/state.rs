@@ -1,5 +1,6 @@
 //! [`MqttState`]: what the MQTT front end shows the status page, shared without locks.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Live counters of the MQTT front end; cheap to read from any thread.
@@ -11,6 +12,7 @@ pub struct MqttState {
     messages_out: AtomicU64,
     rejected: AtomicU64,
     duplicates: AtomicU64,
+    client: OnceLock<rumqttc::AsyncClient>,
 }
 
 impl MqttState {
@@ -74,5 +76,25 @@ impl MqttState {
 
     pub(crate) fn count_duplicate(&self) {
         self.duplicates.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Hands over the connection's client, so others in the hub can publish through it.
+    pub(crate) fn set_client(&self, client: rumqttc::AsyncClient) {
+        let _ = self.client.set(client);
+    }
+
+    /// Asks the Hermes speech recognizer of `site_id` to start listening (the push-to-talk
+    /// button): queued for the broker, sent once connected.
+    pub fn start_listening(&self, site_id: &str) -> Result<(), String> {
+        let client = self
+            .client
+            .get()
+            .ok_or("the MQTT front end has not started")?;
+        let (topic, payload) = super::hermes::start_listening(site_id);
+        client
+            .try_publish(topic, rumqttc::QoS::AtLeastOnce, false, payload)
+            .map_err(|e| e.to_string())?;
+        self.count_out();
+        Ok(())
     }
 }
