@@ -19,6 +19,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod autonomous;
 pub mod cli;
 pub mod clock;
 pub mod config;

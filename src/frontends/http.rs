@@ -16,6 +16,7 @@ mod body;
 mod page;
 mod route;
 mod status;
+mod tasks;
 mod token;
 
 use std::net::SocketAddr;

@@ -11,6 +11,7 @@ mod mosquitto;
 #[path = "../support/openai.rs"]
 mod openai;
 mod serve;
+mod tasks;
 mod zwave;
 #[path = "../support/zwave_mock.rs"]
 mod zwave_mock;

@@ -1,6 +1,9 @@
 //! [`MqttState`]: what the MQTT front end shows the status page, shared without locks.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use rumqttc::AsyncClient;
 
 /// Live counters of the MQTT front end; cheap to read from any thread.
 #[derive(Debug, Default)]
@@ -11,6 +14,7 @@ pub struct MqttState {
     messages_out: AtomicU64,
     rejected: AtomicU64,
     duplicates: AtomicU64,
+    client: OnceLock<AsyncClient>,
 }
 
 impl MqttState {
@@ -51,6 +55,16 @@ impl MqttState {
             "messages_in": self.messages_in(), "messages_out": self.messages_out(),
             "rejected": self.rejected(), "duplicates": self.duplicates(),
         })
+    }
+
+    /// The front end's client, for the hub's own messages ([`super::Outbox`]).
+    pub(crate) fn attach(&self, client: AsyncClient) {
+        let _ = self.client.set(client);
+    }
+
+    /// The client once the front end runs.
+    pub(crate) fn client(&self) -> Option<&AsyncClient> {
+        self.client.get()
     }
 
     pub(crate) fn set_connected(&self, up: bool) {
