@@ -412,3 +412,18 @@ fn preferences_are_read_stored_and_removed_with_the_token() {
     assert_eq!(wrong.header("Allow"), Some("PUT, DELETE"));
     assert!(wrong.json()["error"].is_string());
 }
+
+#[test]
+fn a_hub_without_a_stick_says_so_on_the_zwave_routes() {
+    let server = start(Arc::default());
+    assert_eq!(get(server.addr(), "/api/zwave/nodes").status, 401);
+    for path in ["/api/zwave", "/api/zwave/nodes", "/api/zwave/nodes/2"] {
+        let r = get_with_token(server.addr(), path);
+        assert_eq!(r.status, 404, "{path}");
+        let why = r.json()["error"].as_str().unwrap().to_owned();
+        assert!(why.contains("drives no Z-Wave stick"), "{why}");
+    }
+    let wrong = exchange(server.addr(), "DELETE", "/api/zwave/nodes/2", &[], b"");
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("Allow"), Some("GET, POST"));
+}

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use mirai::devices::zwave::{BackendSettings, Label, ZwaveBackend, ZwaveSettings};
 use mirai::devices::{Backend, DeviceError, Domain, Outcome, ServiceCall};
+use mirai::memory::{Memory, Settings as MemorySettings, ZwaveNodeRow};
 
 use support::zwave_mock::ZwaveMock;
 
@@ -109,4 +110,113 @@ fn without_the_stick_calls_are_unavailable_and_say_why() {
         .call(&ServiceCall::new("light.zwave_2", "turn_on"))
         .unwrap_err();
     assert!(matches!(err, DeviceError::UnknownEntity(_)), "{err:?}");
+}
+
+fn settings(port: &str) -> BackendSettings {
+    let mut zwave = ZwaveSettings::new(port);
+    zwave.report_timeout = Duration::from_secs(3);
+    BackendSettings {
+        zwave,
+        labels: BTreeMap::new(),
+    }
+}
+
+fn memory(path: &std::path::Path) -> Memory {
+    Memory::open(path, &MemorySettings::default()).unwrap()
+}
+
+#[test]
+fn kept_nodes_are_entities_before_the_stick_answers_and_when_it_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mirai.db");
+    let mock = ZwaveMock::start("house.js");
+    let first = ZwaveBackend::start_with(settings(&mock.url()), Some(memory(&db))).unwrap();
+    assert!(
+        first.wait_ready(WAIT),
+        "{:?}\n{}",
+        first.status(),
+        mock.log()
+    );
+    assert_eq!(state(&first, "switch.zwave_2"), "off");
+    drop(first);
+    drop(mock);
+
+    // A restart with the stick unplugged: the nodes are there at once, their state unknown.
+    let second =
+        ZwaveBackend::start_with(settings("tcp://127.0.0.1:9"), Some(memory(&db))).unwrap();
+    let ids: Vec<String> = second.entities().into_iter().map(|e| e.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "switch.zwave_2",
+            "light.zwave_3",
+            "sensor.zwave_4_temperature"
+        ]
+    );
+    assert!(second.entities().iter().all(|e| e.state == "unavailable"));
+    let listed: Vec<u64> = (second.node_list().iter())
+        .map(|n| n["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(listed, [2, 3, 4]);
+    assert_eq!(second.node_list()[1]["command_classes"][0], 0x26);
+    // Acting on one says the stick is not there rather than "no such entity".
+    let err = second
+        .call(&ServiceCall::new("switch.zwave_2", "turn_on"))
+        .unwrap_err();
+    assert!(err.to_string().contains("not connected"), "{err}");
+}
+
+#[test]
+fn a_foreign_row_in_the_memory_is_reported_and_the_back_end_still_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mirai.db");
+    drop(memory(&db));
+    let raw = rusqlite::Connection::open(&db).unwrap();
+    raw.execute(
+        "INSERT INTO zwave_nodes VALUES (7, 1, 4, 16, 1, 1, 'twenty-five', 0)",
+        [],
+    )
+    .unwrap();
+    let b = ZwaveBackend::start_with(settings("tcp://127.0.0.1:9"), Some(memory(&db))).unwrap();
+    let why = b.status().memory_error.expect("the bad row is reported");
+    assert!(
+        why.contains("row with id 7") && why.contains("not hex pairs"),
+        "{why}"
+    );
+    assert!(b.entities().is_empty());
+    assert_eq!(b.info()["memory_error"], why.as_str());
+}
+
+#[test]
+fn a_kept_node_keeps_its_classes_until_asked_to_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mirai.db");
+    // Node 2 as a former run kept it, with a marker class the mock never reports.
+    memory(&db)
+        .save_zwave_node(&ZwaveNodeRow {
+            home_id: 0xC0FF_EE07,
+            id: 2,
+            classes: [4, 0x10, 1],
+            listening: true,
+            command_classes: vec![0x25, 0x99],
+        })
+        .unwrap();
+    let mock = ZwaveMock::start("house.js");
+    let b = ZwaveBackend::start_with(settings(&mock.url()), Some(memory(&db))).unwrap();
+    assert!(b.wait_ready(WAIT), "{:?}\n{}", b.status(), mock.log());
+    let classes = |b: &ZwaveBackend| b.node_list()[0]["command_classes"].clone();
+    assert_eq!(
+        classes(&b),
+        serde_json::json!([0x25, 0x99]),
+        "not asked again"
+    );
+    b.refresh().unwrap();
+    assert_eq!(
+        classes(&b),
+        serde_json::json!([0x25, 0x86]),
+        "asked when told to"
+    );
+    let kept = memory(&db).zwave_nodes().unwrap();
+    assert_eq!(kept[0].command_classes, [0x25, 0x86]);
+    assert_eq!(kept.len(), 3);
 }

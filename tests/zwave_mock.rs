@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use mirai::devices::zwave::command_class::Report;
 use mirai::devices::zwave::{
-    Ended, Inclusion, Network, Query, Target, TxStatus, Zwave, ZwaveError, ZwaveSettings,
+    Ended, Exclusion, Inclusion, Network, Node, Query, Target, TxStatus, Zwave, ZwaveError,
+    ZwaveSettings,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -199,6 +200,64 @@ async fn inclusion_reports_progress_and_returns_the_new_node() {
         );
         assert_eq!(seen.last(), Some(&Inclusion::Done(5)), "{seen:?}");
         z.shut_down().await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn exclusion_reports_progress_and_the_node_leaves_the_node_list() {
+    tokio::time::timeout(WAIT, async {
+        let z = start("exclusion.js").await;
+        let (progress, mut steps) = mpsc::channel(16);
+        let left = z.zwave.exclude(Duration::from_secs(30), progress).await;
+        assert_eq!(left.unwrap(), Some(3));
+        let mut seen = Vec::new();
+        while let Some(step) = steps.recv().await {
+            seen.push(step);
+        }
+        assert_eq!(
+            seen,
+            [
+                Exclusion::Ready,
+                Exclusion::NodeFound,
+                Exclusion::Removing(3),
+                Exclusion::Done(3)
+            ]
+        );
+        // The mode is over: a second exclusion starts (Ready) and times out quietly.
+        let (progress, _steps) = mpsc::channel(16);
+        let again = z.zwave.exclude(Duration::from_millis(500), progress).await;
+        assert_eq!(again.unwrap(), None);
+        z.shut_down().await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_node_the_memory_knows_is_not_asked_for_its_information_again() {
+    tokio::time::timeout(WAIT, async {
+        let mock = ZwaveMock::start("house.js");
+        let (stop, shutdown) = watch::channel(false);
+        // Node 2 as kept, with a marker class the mock would never report; node 3 kept with
+        // other device classes (it was replaced), so it is asked again.
+        let kept = |id, generic, ccs: &[u8]| Node {
+            id,
+            basic: 4,
+            generic,
+            specific: 1,
+            listening: true,
+            command_classes: ccs.to_vec(),
+        };
+        let known = [kept(2, 0x10, &[0x25, 0x99]), kept(3, 0x10, &[0x25])];
+        let settings = ZwaveSettings::new(mock.url());
+        let started = Zwave::start_knowing(settings, &known, shutdown).await;
+        let (_zwave, network, task) = started.unwrap_or_else(|e| panic!("{e}\n{}", mock.log()));
+        assert_eq!(network.node(2).unwrap().command_classes, [0x25, 0x99]);
+        assert_eq!(network.node(3).unwrap().command_classes, [0x26, 0x86]);
+        stop.send(true).unwrap();
+        assert!(matches!(task.await.unwrap(), Ended::Shutdown));
     })
     .await
     .unwrap();

@@ -47,7 +47,7 @@ pub use request::{ActionReport, Reply, Request, Source};
 use crate::config::{Config, Persona};
 use crate::devices::{Registry, ServiceCall};
 use crate::llm::Llm;
-use crate::memory::Memory;
+use crate::memory::{AuditVerdict, Memory};
 
 /// A whole request may take this long with the models before the loop stops.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(120);
@@ -148,5 +148,36 @@ impl Agent {
     /// Lets the `schedule_task` tool wake the daemon's scheduler (set once).
     pub fn set_scheduling(&self, scheduling: schedule::Scheduling) {
         let _ = self.scheduling.set(scheduling);
+    }
+
+    /// Carries out one device call asked for directly rather than in words (`mirai zwave
+    /// set`, `POST /api/zwave/nodes/{id}`): it passes the action gate like any action and the
+    /// decision is audited with its outcome. A call the gate would hold for a yes is not
+    /// carried out (there is no conversation to say yes in): asked in words, it can be.
+    pub fn act(&self, req: &Request, call: &ServiceCall) -> ActionReport {
+        let what = format!("{} {}", call.entity_id, call.service);
+        let mut log = TurnLog::default();
+        let (report, verdict) = match self.gate_for(call) {
+            Gate::Confirm(reason) => {
+                let detail = format!("{reason}; ask for it in words to confirm it");
+                let report = ActionReport {
+                    call: call.clone(),
+                    outcome: "pending_confirmation".into(),
+                    detail,
+                    response: None,
+                };
+                (report, AuditVerdict::Confirm)
+            }
+            gate => {
+                let verdict = match gate {
+                    Gate::Deny(_) => AuditVerdict::Deny,
+                    _ => AuditVerdict::Allow,
+                };
+                (tools::act(&self.registry, &gate, call, &mut log), verdict)
+            }
+        };
+        let detail = format!("{what} → {}: {}", report.outcome, report.detail);
+        self.audit(req, verdict, None, &detail);
+        report
     }
 }

@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 use super::metrics::Metrics;
 use jiff::tz::TimeZone;
 
-use crate::agent::{Agent, Reply, Request};
+use crate::agent::{ActionReport, Agent, Reply, Request};
 use crate::autonomous::Scheduler;
 use crate::autonomous::tasks::{self, TaskCall, TaskError};
-use crate::devices::Entity;
 use crate::devices::home_assistant::Events;
+use crate::devices::zwave::ZwaveBackend;
+use crate::devices::{Entity, ServiceCall};
 use crate::frontends::hub::{Autonomous, Hub};
 use crate::frontends::mqtt::MqttState;
 use crate::llm::breaker::BreakerState;
@@ -57,6 +58,7 @@ pub struct AgentHub {
     events: OnceLock<Events>,
     scheduler: OnceLock<Arc<Scheduler>>,
     tz: TimeZone,
+    zwave: OnceLock<Arc<ZwaveBackend>>,
 }
 
 impl AgentHub {
@@ -77,6 +79,7 @@ impl AgentHub {
             events: OnceLock::new(),
             scheduler: OnceLock::new(),
             tz: TimeZone::UTC,
+            zwave: OnceLock::new(),
         }
     }
 
@@ -123,6 +126,11 @@ impl AgentHub {
     /// each answer.
     pub fn set_events(&self, events: Events) {
         let _ = self.events.set(events);
+    }
+
+    /// The Z-Wave stick the API's `/api/zwave/…` routes reach.
+    pub fn set_zwave(&self, zwave: Arc<ZwaveBackend>) {
+        let _ = self.zwave.set(zwave);
     }
 
     /// Shows the MQTT front end's counters in the metrics.
@@ -342,5 +350,13 @@ impl Hub for AgentHub {
             Autonomous::RunRound => s.wake(),
         }
         true
+    }
+
+    fn act(&self, request: Request, call: ServiceCall) -> Option<ActionReport> {
+        Some(self.agent.act(&request, &call))
+    }
+
+    fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
+        self.zwave.get().cloned()
     }
 }

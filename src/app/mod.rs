@@ -156,7 +156,8 @@ impl App {
                     zwave: zwave_settings(&self.config).context("zwave.port")?,
                     labels: zwave_labels(&self.config),
                 };
-                let backend = ZwaveBackend::start(settings)
+                // Its own connection: the back end keeps the nodes it learns (memory::zwave).
+                let backend = ZwaveBackend::start_with(settings, Some(self.memory()?))
                     .context("cannot start the Z-Wave driver's thread")?;
                 Some(Arc::new(backend))
             }
@@ -193,6 +194,11 @@ impl App {
     /// The agent, its connections checkpointing the log themselves or (for the daemon, which
     /// runs a [`memory::Checkpointer`]) not.
     pub fn agent_with(&self, demo: bool, auto_checkpoint: bool) -> anyhow::Result<Agent> {
+        self.agent_over(self.registry(demo)?, auto_checkpoint)
+    }
+
+    /// The agent over `registry` (`mirai zwave set` brings its own stick's back end).
+    pub fn agent_over(&self, registry: Registry, auto_checkpoint: bool) -> anyhow::Result<Agent> {
         let memory = self.memory()?;
         let ledger = self.memory()?;
         if !auto_checkpoint {
@@ -200,7 +206,7 @@ impl App {
             ledger.set_auto_checkpoint(0)?;
         }
         let llm = self.llm_over(ledger);
-        let agent = Agent::new(&self.config, memory, llm, self.registry(demo)?)
+        let agent = Agent::new(&self.config, memory, llm, registry)
             .context("the ethical_filter section of the config")?;
         Ok(agent)
     }

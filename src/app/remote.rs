@@ -25,6 +25,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(300);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one exchange may take in all: an ask may wait for a model's retries and fallback.
 const CALL_TIMEOUT: Duration = Duration::from_secs(180);
+/// How much longer than it was asked to listen an inclusion's stream may take to end.
+const STREAM_MARGIN: Duration = Duration::from_secs(30);
 
 /// Why a call to the daemon failed.
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +182,58 @@ impl Remote {
                 self.call("GET", &path, None)
             }
         }
+    }
+
+    /// `GET path` on the daemon's API: the answer's JSON.
+    pub(crate) fn get(&self, path: &str) -> Result<Value, RemoteError> {
+        self.call("GET", path, None)
+    }
+
+    /// `POST path` with `body` on the daemon's API: the answer's JSON.
+    pub(crate) fn post(&self, path: &str, body: Value) -> Result<Value, RemoteError> {
+        self.call("POST", path, Some(body))
+    }
+
+    /// `POST path` with `body`, whose answer is JSON lines while something happens (an
+    /// inclusion): each line goes to `on_line` as it arrives. `within` is how long the daemon
+    /// was asked to take; the exchange may take that and a margin.
+    pub(crate) fn post_lines(
+        &self,
+        path: &str,
+        body: Value,
+        within: Duration,
+        on_line: &mut dyn FnMut(Value),
+    ) -> Result<(), RemoteError> {
+        use std::io::BufRead as _;
+        let url = format!("{}{path}", self.base);
+        let sent = (self.http.post(&url).config())
+            .timeout_global(Some(within + STREAM_MARGIN))
+            .build()
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .content_type("application/json")
+            .send(body.to_string());
+        let mut response = sent.map_err(|e| RemoteError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let message = value["error"]
+                .as_str()
+                .unwrap_or("no reason given")
+                .to_owned();
+            return Err(RemoteError::Refused { status, message });
+        }
+        let reader = std::io::BufReader::new(response.body_mut().as_reader());
+        for line in reader.lines() {
+            let line = line.map_err(|e| RemoteError::Unreachable(e.to_string()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value =
+                serde_json::from_str(&line).map_err(|e| RemoteError::BadAnswer(e.to_string()))?;
+            on_line(value);
+        }
+        Ok(())
     }
 
     /// One exchange: the answer's JSON (`null` for an empty body), or why not.

@@ -111,6 +111,7 @@ pub(super) async fn start(app: &App, hub: Arc<AgentHub>, mode: Mode) -> anyhow::
         );
     }
     if let Some(zw) = app.zwave()? {
+        hub.set_zwave(zw.clone());
         let port = s.zwave.port.clone().unwrap_or_default();
         hub.add_service("zwave", Arc::new(move || zwave_line(&zw.status(), &port)));
     }

@@ -7,6 +7,7 @@ mod agent;
 mod memory;
 mod tasks;
 mod zwave;
+mod zwave_progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -129,7 +130,7 @@ enum Command {
     /// Read and manage the memory database
     #[command(subcommand)]
     Memory(memory::MemoryCommand),
-    /// The Z-Wave stick: info, nodes, set, get, include (zwave.port in the config)
+    /// The Z-Wave stick: info, nodes, set, get, include, exclude (through the daemon when it runs)
     #[command(
         subcommand,
         after_help = "These open the stick in this process: stop `mirai serve` first if it \

@@ -6,7 +6,8 @@
 //! who may see what is `auth`; the token file is `token`; reading a bounded body is `body`;
 //! what a response looks like is `answer`; the handlers that call the [`Hub`] are `api`;
 //! `/api/ask` and its concurrency limit are `ask`; the read-only status summary is `status`;
-//! the page itself is `page`.
+//! the page itself is `page`; the Z-Wave stick's routes, with inclusion and exclusion streamed
+//! as JSON lines, are `zwave`.
 
 mod answer;
 mod api;
@@ -18,6 +19,7 @@ mod route;
 mod status;
 mod tasks;
 mod token;
+mod zwave;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -206,7 +208,14 @@ fn serve(context: &Context, mut request: tiny_http::Request) {
         refuse_undrainable(request, context.max_body);
         return;
     }
-    let answer = api::answer(context, &mut request, &method, &path);
+    let answer = match api::answer(context, &mut request, &method, &path) {
+        zwave::Served::Whole(answer) => answer,
+        zwave::Served::Lines(lines) => {
+            zwave::stream(request, lines);
+            debug!(method = %method, path = %path, status = 200, duration_ms = started.elapsed().as_millis() as u64, "http stream");
+            return;
+        }
+    };
     let status = answer.status();
     if let Err(err) = request.respond(answer.into()) {
         debug!(cause = %err, "http response not delivered");

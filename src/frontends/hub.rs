@@ -1,9 +1,12 @@
 //! What the daemon's front ends (MQTT, HTTP) need from the hub, as one trait, so that no front
 //! end knows which agent, memory or back end answers.
 
-use crate::agent::{Reply, Request};
+use std::sync::Arc;
+
+use crate::agent::{ActionReport, Reply, Request};
 use crate::autonomous::tasks::{TaskCall, TaskError};
-use crate::devices::Entity;
+use crate::devices::zwave::ZwaveBackend;
+use crate::devices::{Entity, ServiceCall};
 
 /// What Home Assistant's autonomous switch and button ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,5 +58,15 @@ pub trait Hub: Send + Sync {
     fn autonomous(&self, command: Autonomous) -> bool {
         let _ = command;
         false
+    }
+    /// Carries out one device call asked for directly (not in words), through the action gate
+    /// and audited like any action; `None` from a hub that acts on nothing.
+    fn act(&self, request: Request, call: ServiceCall) -> Option<ActionReport> {
+        let _ = (request, call);
+        None
+    }
+    /// The Z-Wave stick this hub drives, if it drives one.
+    fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
+        None
     }
 }

@@ -19,6 +19,7 @@
 //! - `import`: JSON Lines import, one durable commit per record.
 //! - `usage`: model tokens and cost per day and model, the ledger of the LLM budget.
 //! - `pending`: actions waiting for a person's confirmation, across processes.
+//! - `zwave`: the Z-Wave nodes start-up learned, kept across restarts.
 //! - `audit`: the safety audit log: requests, blocks and action decisions, read by time.
 //! - `checkpoint`: WAL checkpoints on a thread of their own, off the request path.
 //! - `maintenance`: retention cleanup, statistics, integrity check.
@@ -103,6 +104,7 @@ mod schema;
 mod sessions;
 mod tasks;
 mod usage;
+mod zwave;
 
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -124,6 +126,7 @@ pub use schema::SCHEMA_VERSION;
 pub use sessions::SessionInfo;
 pub use tasks::{Task, TaskStatus, Thought, ThoughtKind};
 pub use usage::UsageRow;
+pub use zwave::ZwaveNodeRow;
 
 /// A write that still meets SQLITE_BUSY after `busy_timeout` is tried this many times in all.
 const WRITE_ATTEMPTS: u32 = 5;

@@ -22,7 +22,21 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+
+/// Version 5: the Z-Wave nodes start-up learned, so they are known before the stick answers.
+const V5: &str = r#"
+CREATE TABLE zwave_nodes (
+    id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 232),
+    home_id INTEGER NOT NULL,
+    basic INTEGER NOT NULL,
+    generic INTEGER NOT NULL,
+    specific INTEGER NOT NULL,
+    listening INTEGER NOT NULL,
+    command_classes TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+"#;
 
 /// Version 3: the safety audit log, read by time.
 const V3: &str = r#"
@@ -41,11 +55,11 @@ CREATE TABLE audit (
 CREATE INDEX audit_at ON audit(at);
 "#;
 
-/// Version 5: the autonomous scheduler's tasks live in `tasks_history` beside the agent's
+/// Version 6: the autonomous scheduler's tasks live in `tasks_history` beside the agent's
 /// turns: a kind, the person it works for, its plan (schedule, delivery, policy; JSON), when it
 /// runs next, attempts, and each run as a row of kind `run` under its task. Autonomous tokens
 /// are counted per day for their own budget.
-const V5: &str = r#"
+const V6: &str = r#"
 ALTER TABLE tasks_history ADD COLUMN kind TEXT NOT NULL DEFAULT 'request'
     CHECK (kind IN ('request', 'reminder', 'scheduled', 'triggered', 'upkeep', 'run'));
 ALTER TABLE tasks_history ADD COLUMN user TEXT;

@@ -13,6 +13,7 @@ mod openai;
 mod serve;
 mod tasks;
 mod zwave;
+mod zwave_daemon;
 #[path = "../support/zwave_mock.rs"]
 mod zwave_mock;
 

@@ -1,5 +1,7 @@
 //! `mirai zwave …` and a Z-Wave node through `mirai ask --local`, against the zwave-js mock
-//! controller (`tests/zwave/house.js`: node 2 a binary switch, 3 a dimmer, 4 a thermometer).
+//! controller (`tests/zwave/house.js`: node 2 a binary switch, 3 a dimmer, 4 a thermometer;
+//! `exclusion.js`: node 3 leaves when asked), in this process; through a running daemon in
+//! `zwave_daemon.rs`.
 
 use crate::Hub;
 use crate::zwave_mock::ZwaveMock;
@@ -14,7 +16,7 @@ fn hub_on(port: &str) -> Hub {
     hub
 }
 
-fn run(hub: &Hub, args: &[&str]) -> crate::Run {
+pub(crate) fn run(hub: &Hub, args: &[&str]) -> crate::Run {
     let mut all = vec!["--config", "mirai.yaml"];
     all.extend_from_slice(args);
     hub.run(&all)
@@ -108,4 +110,106 @@ fn no_port_or_an_unreachable_one_is_a_clear_error() {
     hub.write_config("zwave:\n  port: tcp://stick\n");
     let err = run(&hub, &["zwave", "nodes"]).expect(2).stderr();
     assert!(err.contains("mirai.yaml:2:3: zwave.port"), "{err}");
+}
+
+#[test]
+fn exclusion_prints_its_steps_and_the_node_leaves() {
+    let mock = ZwaveMock::start("exclusion.js");
+    let hub = hub_on(&mock.url());
+    let out = run(&hub, &["zwave", "exclude", "--timeout", "30", "--json"])
+        .expect(0)
+        .stdout();
+    let steps: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ready", "node_found", "removing", "done"], "{out}");
+    assert_eq!(steps[0]["seconds"], 30);
+    assert_eq!(steps[3]["node"], 3);
+    let nodes = run(&hub, &["zwave", "nodes", "--json"]).expect(0).json();
+    assert_eq!(nodes.as_array().unwrap().len(), 1, "{nodes}");
+    assert_eq!(nodes[0]["id"], 2);
+
+    // Nobody else leaves: piped without --json, plain lines, then the timeout as the error.
+    let quiet = run(&hub, &["zwave", "exclude", "--timeout", "2"]).expect(1);
+    let lines = quiet.stdout();
+    assert!(lines.contains("press its exclusion button"), "{lines}");
+    assert!(lines.contains("no node came within 2 s"), "{lines}");
+    assert!(
+        !lines.contains('\r'),
+        "no status line when piped: {lines:?}"
+    );
+    assert!(quiet.stderr().contains("no node left within 2 s"));
+}
+
+#[test]
+fn in_a_terminal_the_steps_are_one_status_line_with_the_time_left() {
+    use std::io::Read as _;
+    use std::os::fd::{FromRawFd as _, OwnedFd};
+    use std::time::{Duration, Instant};
+
+    let mock = ZwaveMock::start("house.js");
+    let hub = hub_on(&mock.url());
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: out-pointers to two ints; no name, default termios and size.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two fresh descriptors that nothing else owns.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = hub
+        .cmd(&[
+            "--config",
+            "mirai.yaml",
+            "zwave",
+            "exclude",
+            "--timeout",
+            "1",
+        ])
+        .stdout(std::process::Stdio::from(slave))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The reader ends when the child's side of the pty closes (EIO on Linux).
+    let reader = std::thread::spawn(move || {
+        let mut master = std::fs::File::from(master);
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&raw).into_owned()
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "mirai zwave exclude did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "nobody left: the timeout is the error"
+    );
+    let screen = reader.join().unwrap();
+    assert!(screen.contains("\r\x1b[2K"), "redrawn in place: {screen:?}");
+    assert!(
+        screen.contains("press its exclusion button") && screen.contains("s left"),
+        "the step and the time left: {screen:?}"
+    );
+    assert!(screen.contains('⠋'), "a spinner: {screen:?}");
+    assert!(screen.contains("no node came within 1 s"), "{screen:?}");
 }

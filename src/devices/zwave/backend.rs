@@ -3,26 +3,27 @@
 //! the daemon and in a one-shot `mirai ask`: it starts the stick, reads every listening node's
 //! state, follows the reports nodes send, and starts again with a growing pause when the link
 //! is lost. Calls come from the caller's (blocking) thread: Set, then Get, then the truth.
+//!
+//! With a memory (the daemon's and the CLI's case) the nodes start-up learned are kept there:
+//! at the next start they are entities at once, `unavailable` until the stick answers, and
+//! start-up asks only new or changed nodes for their information frame.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use tracing::{info, warn};
 
 use super::controller::{NodeReport, Zwave};
-use super::entities::{Label, Nodes, Plan, Switching, queries};
+use super::entities::{Label, Nodes, Plan, Switching};
 use super::network::Network;
-use super::{Ended, ZwaveError, ZwaveSettings};
+use super::{ZwaveError, ZwaveSettings};
+use super::{kept, link};
 use crate::devices::{Area, Backend, DeviceError, Entity, Outcome, ServiceCall};
+use crate::memory::Memory;
 
 /// The back end's name in the registry.
 const BACKEND: &str = "zwave";
-/// The first pause before starting the stick again; it doubles up to [`RETRY_MAX`].
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-/// The longest pause between starts.
-const RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// What the back end needs from the config.
 #[derive(Debug, Clone)]
@@ -46,25 +47,45 @@ pub struct LinkStatus {
     pub home_id: Option<u32>,
     /// Nodes, the controller not counted.
     pub nodes: usize,
+    /// Why the nodes kept in the memory could not be read, if they could not.
+    pub memory_error: Option<String>,
 }
 
-struct Inner {
-    nodes: Nodes,
-    status: LinkStatus,
-    zwave: Option<Zwave>,
+pub(super) struct Inner {
+    pub(super) nodes: Nodes,
+    pub(super) status: LinkStatus,
+    pub(super) zwave: Option<Zwave>,
+    /// The network as last known: from start-up, or from the memory before it.
+    pub(super) network: Network,
 }
 
-struct Shared {
+pub(super) struct Shared {
     inner: Mutex<Inner>,
     changed: Condvar,
+    /// Where the nodes are kept between runs; `None` keeps nothing.
+    store: Mutex<Option<Memory>>,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn update(&self, f: impl FnOnce(&mut Inner)) {
+    /// Runs `f` on the memory, if there is one; a failure is logged (the nodes still work).
+    pub(super) fn keep(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Memory) -> Result<(), crate::memory::MemoryError>,
+    ) {
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(memory) = store.as_mut() {
+            if let Err(err) = f(memory) {
+                tracing::error!(cause = %err, what, "cannot keep the Z-Wave nodes in the memory");
+            }
+        }
+    }
+
+    pub(super) fn update(&self, f: impl FnOnce(&mut Inner)) {
         f(&mut self.lock());
         self.changed.notify_all();
     }
@@ -72,23 +93,48 @@ impl Shared {
 
 /// The Z-Wave back end.
 pub struct ZwaveBackend {
-    shared: Arc<Shared>,
-    runtime: tokio::runtime::Handle,
-    settings: BackendSettings,
+    pub(super) shared: Arc<Shared>,
+    pub(super) runtime: tokio::runtime::Handle,
+    pub(super) settings: BackendSettings,
     stop: Option<watch::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ZwaveBackend {
-    /// Starts the driver on a thread of its own; entities arrive once the stick has started.
+    /// Starts the driver on a thread of its own, keeping nothing; entities arrive once the
+    /// stick has started.
     pub fn start(settings: BackendSettings) -> std::io::Result<ZwaveBackend> {
+        ZwaveBackend::start_with(settings, None)
+    }
+
+    /// Starts the driver with `store` keeping the nodes: those it kept are entities at once
+    /// (`unavailable` until the stick answers). A store whose rows cannot be read is reported
+    /// in the status and the log, and the back end starts as if it held none.
+    pub fn start_with(
+        settings: BackendSettings,
+        store: Option<Memory>,
+    ) -> std::io::Result<ZwaveBackend> {
+        let mut nodes = Nodes::new(settings.labels.clone());
+        let mut status = LinkStatus::default();
+        let kept = match store.as_ref().map(kept::load).transpose() {
+            Ok(kept) => kept.unwrap_or_else(kept::empty),
+            Err(err) => {
+                tracing::error!(cause = %err, "cannot read the kept Z-Wave nodes");
+                status.memory_error = Some(format!("the kept Z-Wave nodes cannot be read: {err}"));
+                kept::empty()
+            }
+        };
+        nodes.set_network(&kept);
+        status.nodes = nodes.len();
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
-                nodes: Nodes::new(settings.labels.clone()),
-                status: LinkStatus::default(),
+                nodes,
+                status,
                 zwave: None,
+                network: kept,
             }),
             changed: Condvar::new(),
+            store: Mutex::new(store),
         });
         let (stop, stopped) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -98,7 +144,7 @@ impl ZwaveBackend {
         let (s, cfg) = (shared.clone(), settings.zwave.clone());
         let thread = std::thread::Builder::new()
             .name("mirai-zwave".into())
-            .spawn(move || runtime.block_on(run(s, cfg, stopped)))?;
+            .spawn(move || runtime.block_on(link::run(s, cfg, stopped)))?;
         Ok(ZwaveBackend {
             shared,
             runtime: handle,
@@ -127,13 +173,33 @@ impl ZwaveBackend {
         }
     }
 
+    /// Waits up to `limit` for the stick: true once it has started, false when the first
+    /// start failed (the reason is in [`ZwaveBackend::status`]) or the time ran out.
+    pub fn wait_started(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut inner = self.shared.lock();
+        loop {
+            if inner.status.connected || inner.status.error.is_some() {
+                return inner.status.connected;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            inner = match self.shared.changed.wait_timeout(inner, left) {
+                Ok((i, _)) => i,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+
     /// The link's state now.
     pub fn status(&self) -> LinkStatus {
         self.shared.lock().status.clone()
     }
 
     /// Runs `work` on the driver's runtime and waits for it from this (blocking) thread.
-    fn block<T: Send + 'static>(
+    pub(super) fn block<T: Send + 'static>(
         &self,
         work: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, DeviceError> {
@@ -206,7 +272,12 @@ impl Backend for ZwaveBackend {
     }
 
     fn entities(&self) -> Vec<Entity> {
-        self.shared.lock().nodes.entities()
+        let inner = self.shared.lock();
+        let mut all = inner.nodes.entities();
+        if !inner.status.connected {
+            all.iter_mut().for_each(unreachable);
+        }
+        all
     }
 
     fn areas(&self) -> Vec<Area> {
@@ -214,7 +285,12 @@ impl Backend for ZwaveBackend {
     }
 
     fn entity(&self, id: &str) -> Option<Entity> {
-        self.shared.lock().nodes.entity(id)
+        let inner = self.shared.lock();
+        let mut entity = inner.nodes.entity(id)?;
+        if !inner.status.connected {
+            unreachable(&mut entity);
+        }
+        Some(entity)
     }
 
     fn generation(&self) -> u64 {
@@ -235,7 +311,12 @@ impl Backend for ZwaveBackend {
     }
 }
 
-fn unavailable(detail: &str) -> DeviceError {
+/// A kept node's entity while the stick does not answer: its state is not known now.
+fn unreachable(entity: &mut Entity) {
+    entity.state = "unavailable".into();
+}
+
+pub(super) fn unavailable(detail: &str) -> DeviceError {
     DeviceError::Unavailable {
         backend: "Z-Wave".into(),
         detail: detail.to_owned(),
@@ -257,98 +338,4 @@ fn refusal(name: &str, node: u8, err: ZwaveError) -> Result<Outcome, DeviceError
         other => return Err(unavailable(&other.to_string())),
     };
     Ok(Outcome::Refused { reason })
-}
-
-/// The driver thread's loop: start, read, follow; on failure wait and start again.
-async fn run(shared: Arc<Shared>, settings: ZwaveSettings, mut stop: watch::Receiver<bool>) {
-    let mut pause = RETRY_FIRST;
-    loop {
-        match Zwave::start(settings.clone(), stop.clone()).await {
-            Ok((zwave, network, task)) => {
-                pause = RETRY_FIRST;
-                info!(
-                    home_id = network.home_id,
-                    nodes = network.nodes.len(),
-                    "Z-Wave up"
-                );
-                let ended = follow(&shared, zwave, &network, task).await;
-                shared.update(|i| {
-                    i.zwave = None;
-                    i.status.connected = false;
-                    i.status.ready = false;
-                    i.status.error = Some(format!("the link ended: {ended:?}"));
-                });
-                if matches!(ended, Ended::Shutdown) {
-                    return;
-                }
-                warn!(ended = ?ended, "Z-Wave link ended");
-            }
-            Err(err) => {
-                warn!(cause = %err, port = %settings.port, "cannot start the Z-Wave stick");
-                shared.update(|i| i.status.error = Some(err.to_string()));
-            }
-        }
-        if *stop.borrow() {
-            return;
-        }
-        tokio::select! {
-            _ = stop.changed() => return,
-            () = tokio::time::sleep(pause) => {}
-        }
-        pause = (pause * 2).min(RETRY_MAX);
-    }
-}
-
-/// Reads every listening node once, then takes in reports until the driver task ends.
-async fn follow(
-    shared: &Shared,
-    zwave: Zwave,
-    network: &Network,
-    mut task: tokio::task::JoinHandle<Ended>,
-) -> Ended {
-    let mut reports = zwave.reports();
-    shared.update(|i| {
-        i.nodes.set_network(network);
-        i.zwave = Some(zwave.clone());
-        i.status = LinkStatus {
-            connected: true,
-            ready: false,
-            error: None,
-            home_id: Some(network.home_id),
-            nodes: i.nodes.len(),
-        };
-    });
-    let read = async {
-        for node in network.nodes.iter().filter(|n| n.id != network.own_node) {
-            if !node.listening {
-                continue; // a sleeping node answers when it wakes; its reports will come
-            }
-            for query in queries(node) {
-                match zwave.get(node.id, query).await {
-                    Ok(report) => shared.update(|i| {
-                        i.nodes.apply(&NodeReport {
-                            node: node.id,
-                            report,
-                        });
-                    }),
-                    Err(err) => warn!(node = node.id, cause = %err, "cannot read a Z-Wave node"),
-                }
-            }
-        }
-    };
-    tokio::select! {
-        () = read => shared.update(|i| i.status.ready = true),
-        ended = &mut task => return ended.unwrap_or(Ended::Closed),
-    }
-    loop {
-        tokio::select! {
-            report = reports.next() => match report {
-                Some(report) => shared.update(|i| {
-                    i.nodes.apply(&report);
-                }),
-                None => return task.await.unwrap_or(Ended::Closed),
-            },
-            ended = &mut task => return ended.unwrap_or(Ended::Closed),
-        }
-    }
 }

@@ -1,10 +1,8 @@
 //! [`Zwave`]: the handle the hub holds for one stick. It opens the port, starts the driver
 //! task, runs start-up, and then acts on nodes (Set and Get through SendData), hands out the
-//! reports nodes send ([`Reports`]) and includes new nodes with progress ([`Inclusion`]).
+//! reports nodes send ([`Reports`]); inclusion and exclusion are in `membership`.
 
-use std::time::Duration;
-
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tracing::warn;
 
@@ -85,30 +83,10 @@ pub struct NodeReport {
     pub report: Report,
 }
 
-/// Progress of an inclusion, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Inclusion {
-    /// The controller listens for a node's inclusion request.
-    Ready,
-    /// A node answered.
-    NodeFound,
-    /// The node got its id; its info frame is in `node`.
-    Adding(Node),
-    /// The protocol part is done; MIRAI stops the inclusion mode.
-    ProtocolDone,
-    /// Included.
-    Done(u8),
-}
-
-/// AddNodeToNetwork mode: any node, high power, network-wide (0x01 | 0x80 | 0x40).
-const ADD_ANY: u8 = 0xC1;
-/// AddNodeToNetwork mode: stop.
-const ADD_STOP: u8 = 0x05;
-
 /// The hub's handle on one Z-Wave stick. Cloneable; every clone reaches the same task.
 #[derive(Debug, Clone)]
 pub struct Zwave {
-    driver: Driver,
+    pub(super) driver: Driver,
     settings: ZwaveSettings,
 }
 
@@ -119,9 +97,19 @@ impl Zwave {
         settings: ZwaveSettings,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(Zwave, Network, JoinHandle<Ended>), ZwaveError> {
+        Zwave::start_knowing(settings, &[], shutdown).await
+    }
+
+    /// As [`Zwave::start`], but a node already in `known` (from the memory) with the same
+    /// device classes keeps its command classes without a RequestNodeInfo.
+    pub async fn start_knowing(
+        settings: ZwaveSettings,
+        known: &[Node],
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(Zwave, Network, JoinHandle<Ended>), ZwaveError> {
         let link = port::open(&settings.port).await?;
         let (driver, task) = Driver::spawn(link, shutdown);
-        let network = startup::start_up(&driver, &settings).await?;
+        let network = startup::start_up(&driver, &settings, known).await?;
         Ok((Zwave { driver, settings }, network, task))
     }
 
@@ -163,75 +151,22 @@ impl Zwave {
         report.await.ok_or(ZwaveError::NoReport { node })
     }
 
+    /// Asks `node` for its node information frame again (RequestNodeInfo) and takes its
+    /// command classes from the answer; a node that does not answer keeps what it had.
+    pub async fn refresh(&self, node: &mut Node) -> Result<(), ZwaveError> {
+        let before = std::mem::take(&mut node.command_classes);
+        startup::request_node_info(&self.driver, &self.settings, node).await?;
+        if node.command_classes.is_empty() {
+            node.command_classes = before;
+        }
+        Ok(())
+    }
+
     /// Reports nodes send from now on, solicited or not.
     pub fn reports(&self) -> Reports {
         Reports {
             frames: self.driver.subscribe(),
         }
-    }
-
-    /// Puts the controller in inclusion mode until a node joins or `within` passes; progress
-    /// goes to `progress` as it happens. `Ok(None)`: nobody joined in time.
-    pub async fn include(
-        &self,
-        within: Duration,
-        progress: mpsc::Sender<Inclusion>,
-    ) -> Result<Option<Node>, ZwaveError> {
-        let mut frames = self.driver.subscribe();
-        let ready = self.driver.call(function::add_node(ADD_ANY)).await?;
-        let status = ready.callback.as_deref().and_then(|cb| cb.get(1).copied());
-        if status != Some(1) {
-            return Err(ZwaveError::InclusionFailed(status.unwrap_or(0)));
-        }
-        let _ = progress.send(Inclusion::Ready).await;
-        let mut added = None;
-        let joined = tokio::time::timeout(within, async {
-            while let Some(payload) = next_matching(&mut frames, within, add_node_callback).await {
-                match payload.get(1).copied() {
-                    Some(2) => {
-                        let _ = progress.send(Inclusion::NodeFound).await;
-                    }
-                    Some(3 | 4) => {
-                        let node = added_node(&payload);
-                        added.clone_from(&node);
-                        if let Some(node) = node {
-                            let _ = progress.send(Inclusion::Adding(node)).await;
-                        }
-                    }
-                    Some(5) => return Ok(()),
-                    Some(7) => return Err(ZwaveError::InclusionFailed(7)),
-                    _ => {}
-                }
-            }
-            Err(ZwaveError::Stopped)
-        })
-        .await;
-        match joined {
-            Ok(Ok(())) => {
-                let _ = progress.send(Inclusion::ProtocolDone).await;
-                self.stop_inclusion().await?;
-                let id = added.as_ref().map_or(0, |n| n.id);
-                let _ = progress.send(Inclusion::Done(id)).await;
-                Ok(added)
-            }
-            Ok(Err(err)) => {
-                self.stop_inclusion().await?;
-                Err(err)
-            }
-            Err(_elapsed) => {
-                self.stop_inclusion().await?;
-                Ok(None)
-            }
-        }
-    }
-
-    async fn stop_inclusion(&self) -> Result<(), ZwaveError> {
-        let done = self.driver.call(function::add_node(ADD_STOP)).await?;
-        let status = done.callback.as_deref().and_then(|cb| cb.get(1).copied());
-        if !matches!(status, Some(6 | 7)) {
-            warn!(status = ?status, "unexpected AddNodeToNetwork stop status");
-        }
-        Ok(())
     }
 
     async fn send(&self, node: u8, cc: &[u8]) -> Result<(), ZwaveError> {
@@ -288,33 +223,4 @@ fn received(frame: &Frame) -> Option<Received> {
         } => application::received(*function, payload),
         _ => None,
     }
-}
-
-fn add_node_callback(frame: &Frame) -> Option<Vec<u8>> {
-    match frame {
-        Frame::Data {
-            kind: Kind::Request,
-            function: function::ADD_NODE_TO_NETWORK,
-            payload,
-        } => Some(payload.clone()),
-        _ => None,
-    }
-}
-
-/// AddingSlave / AddingController callback: `cb status node len basic generic specific cc…`.
-fn added_node(payload: &[u8]) -> Option<Node> {
-    let [_, _, id, len, rest @ ..] = payload else {
-        return None;
-    };
-    let [basic, generic, specific, ccs @ ..] = rest.get(..usize::from(*len))? else {
-        return None;
-    };
-    Some(Node {
-        id: *id,
-        basic: *basic,
-        generic: *generic,
-        specific: *specific,
-        listening: false,
-        command_classes: ccs.iter().copied().take_while(|cc| *cc != 0xEF).collect(),
-    })
 }

@@ -24,6 +24,8 @@ pub(crate) const MEMORY_GET_ID: u8 = 0x20;
 pub(crate) const GET_NODE_PROTOCOL_INFO: u8 = 0x41;
 /// AddNodeToNetwork: inclusion, reported through repeated callbacks.
 pub(crate) const ADD_NODE_TO_NETWORK: u8 = 0x4A;
+/// RemoveNodeFromNetwork: exclusion, reported through repeated callbacks.
+pub(crate) const REMOVE_NODE_FROM_NETWORK: u8 = 0x4B;
 /// RequestNodeInfo: asks a node for its node information frame (answered by ApplicationUpdate).
 pub(crate) const REQUEST_NODE_INFO: u8 = 0x60;
 
@@ -69,6 +71,27 @@ pub(crate) fn add_node(mode: u8) -> Command {
         payload: vec![mode],
         response: false,
         callback: true,
+    }
+}
+
+/// RemoveNodeFromNetwork 0x4B `mode` + callback id; no response frame, only callbacks.
+pub(crate) fn remove_node(mode: u8) -> Command {
+    Command {
+        function: REMOVE_NODE_FROM_NETWORK,
+        payload: vec![mode],
+        response: false,
+        callback: true,
+    }
+}
+
+/// RemoveNodeFromNetwork STOP with callback id 0: the chip calls nothing back (zwave-js
+/// `stopExclusionNoCallback`, sent once Done has come).
+pub(crate) fn remove_node_stop_quietly() -> Command {
+    Command {
+        function: REMOVE_NODE_FROM_NETWORK,
+        payload: vec![0x05, 0x00],
+        response: false,
+        callback: false,
     }
 }
 

@@ -14,18 +14,20 @@
 //! - `function`: Serial API function ids and the shape of each call.
 //! - [`network`]: what start-up learns ([`Network`], [`Node`]) and the response parsers.
 //! - `startup`: the start-up sequence: soft reset … node information frames.
-//! - [`controller`]: [`Zwave`], the handle the hub uses: start, set, get, reports, inclusion.
+//! - [`controller`]: [`Zwave`], the handle the hub uses: start, set, get, reports.
+//! - [`membership`]: inclusion and exclusion with their progress ([`Inclusion`], [`Exclusion`]).
 //! - [`entities`]: the nodes as registry entities (pure): which entities, their state, what a
 //!   service call asks of a node.
 //! - [`backend`]: [`ZwaveBackend`], the registry's back end: the driver on a thread of its own,
 //!   state from start-up reads and reports, calls as Set → Get → the truth.
+//! - `link`: the back end's driver thread: start, read, follow, start again.
+//! - `kept`: the nodes the memory keeps between runs, as start-up's nodes and back.
+//! - [`operations`]: what the CLI and the API ask of the back end, answered as JSON.
 //! - `application`: the node command inside ApplicationCommandHandler 0x04 / Bridge… 0xA8.
 //! - [`command_class`]: the application payloads nodes send and receive (Basic, switches,
 //!   sensors, meters, notifications, battery, central scene, thermostat, door lock).
 //!
-//! Not yet: the CLI through the daemon's API, MQTT state and Home Assistant discovery,
-//! persistence of nodes (SQLite), exclusion, and Security S0 / S2 (secure inclusion; real door
-//! locks need it).
+//! Not yet: Security S0 / S2 (secure inclusion; real door locks need it).
 
 pub(crate) mod application;
 pub mod backend;
@@ -35,7 +37,11 @@ pub(crate) mod driver;
 pub mod entities;
 pub mod frame;
 pub(crate) mod function;
+pub(crate) mod kept;
+pub(crate) mod link;
+pub mod membership;
 pub mod network;
+pub mod operations;
 pub(crate) mod port;
 pub mod receiver;
 pub(crate) mod serial_api;
@@ -44,9 +50,10 @@ pub(crate) mod startup;
 use std::time::Duration;
 
 pub use backend::{BackendSettings, LinkStatus, ZwaveBackend};
-pub use controller::{Inclusion, NodeReport, Query, Reports, Target, TxStatus, Zwave};
+pub use controller::{NodeReport, Query, Reports, Target, TxStatus, Zwave};
 pub use driver::Ended;
 pub use entities::Label;
+pub use membership::{Exclusion, Inclusion};
 pub use network::{Network, Node};
 pub use serial_api::{Failure, Refusal};
 
@@ -122,6 +129,9 @@ pub enum ZwaveError {
     /// Another inclusion or a refused mode: the chip reported AddNodeToNetwork failed.
     #[error("inclusion failed (status {0:#04x})")]
     InclusionFailed(u8),
+    /// Another inclusion or exclusion runs, or the chip refused: RemoveNodeFromNetwork failed.
+    #[error("exclusion failed (status {0:#04x})")]
+    ExclusionFailed(u8),
 }
 
 /// A data frame of `kind` for `function` with a hex payload, for the tests.

@@ -12,10 +12,12 @@ use super::serial_api::Reply;
 use super::{ZwaveError, ZwaveSettings};
 use crate::devices::zwave::application::APPLICATION_UPDATE;
 
-/// Runs the sequence and returns what it learned.
+/// Runs the sequence and returns what it learned. A node in `known` (what the memory kept)
+/// whose device classes did not change keeps its command classes without a RequestNodeInfo.
 pub(crate) async fn start_up(
     driver: &Driver,
     settings: &ZwaveSettings,
+    known: &[Node],
 ) -> Result<Network, ZwaveError> {
     soft_reset(driver, settings).await?;
     let caps = response(driver, function::GET_SERIAL_API_CAPABILITIES, vec![]).await?;
@@ -39,8 +41,13 @@ pub(crate) async fn start_up(
             warn!(node = id, "node in the node list has no protocol info");
             continue;
         };
-        if id != own_node && node.listening {
-            request_node_info(driver, settings, &mut node).await?;
+        let kept = known.iter().find(|k| same_device(k, &node));
+        match kept {
+            Some(k) => node.command_classes.clone_from(&k.command_classes),
+            None if id != own_node && node.listening => {
+                request_node_info(driver, settings, &mut node).await?;
+            }
+            None => {}
         }
         nodes.push(node);
     }
@@ -53,6 +60,13 @@ pub(crate) async fn start_up(
         controller_capabilities,
         nodes,
     })
+}
+
+/// Whether `kept` is the node start-up just read, with the same classes and a node info frame.
+fn same_device(kept: &Node, read: &Node) -> bool {
+    kept.id == read.id
+        && (kept.basic, kept.generic, kept.specific) == (read.basic, read.generic, read.specific)
+        && !kept.command_classes.is_empty()
 }
 
 /// The response payload of a call that has one.
@@ -92,7 +106,7 @@ async fn soft_reset(driver: &Driver, settings: &ZwaveSettings) -> Result<(), Zwa
 
 /// RequestNodeInfo, then the ApplicationUpdate that carries the answer. A node that does not
 /// answer keeps an empty command class list: it may be asleep or gone, which is not fatal.
-async fn request_node_info(
+pub(crate) async fn request_node_info(
     driver: &Driver,
     settings: &ZwaveSettings,
     node: &mut Node,

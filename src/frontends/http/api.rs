@@ -12,23 +12,26 @@ use super::body::{self, BodyError};
 use super::page::PAGE;
 use super::route::{self, Resolved, Route};
 use super::status;
+use super::zwave::{self, Served};
 
 /// How long a client overloaded with 503 should wait before asking again, in seconds.
 const RETRY_AFTER_SECS: &str = "2";
 
-/// The answer to `method` on `path`.
+/// The answer to `method` on `path`: whole, or (inclusion and exclusion) lines as they come.
 pub(crate) fn answer(
     context: &Context,
     request: &mut tiny_http::Request,
     method: &str,
     path: &str,
-) -> Answer {
+) -> Served {
     let route = match route::resolve(method, path) {
         Resolved::Found(route) => route,
-        Resolved::NotFound => return Answer::error(404, &format!("no such path: {path}")),
+        Resolved::NotFound => {
+            return Served::Whole(Answer::error(404, &format!("no such path: {path}")));
+        }
         Resolved::WrongMethod(allow) => {
-            return Answer::error(405, &format!("{path} takes {allow} only"))
-                .header("Allow", allow);
+            let wrong = Answer::error(405, &format!("{path} takes {allow} only"));
+            return Served::Whole(wrong.header("Allow", allow));
         }
     };
     let authorization = request
@@ -38,9 +41,19 @@ pub(crate) fn answer(
         .map(|h| h.value.as_str());
     let access = auth::access(authorization, &context.token);
     if route.needs_token() && access != Access::Full {
-        return Answer::error(401, "a bearer token is needed").header("WWW-Authenticate", "Bearer");
+        let denied = Answer::error(401, "a bearer token is needed");
+        return Served::Whole(denied.header("WWW-Authenticate", "Bearer"));
     }
-    handle(context, route, access, request)
+    match route {
+        Route::ZwaveInfo
+        | Route::ZwaveNodes
+        | Route::ZwaveRefresh
+        | Route::ZwaveGet(_)
+        | Route::ZwaveSet(_)
+        | Route::ZwaveInclude
+        | Route::ZwaveExclude => zwave::serve(context, route, request),
+        route => Served::Whole(handle(context, route, access, request)),
+    }
 }
 
 /// The answer of an authorised `route`.
@@ -71,6 +84,7 @@ fn handle(
             Ok(removed) => Answer::json(200, &json!({ "removed": removed })),
             Err(err) => Answer::error(500, &err),
         },
+        other => Answer::error(404, &format!("no handler for {other:?}")),
     }
 }
 

@@ -33,6 +33,20 @@ pub(crate) enum Route {
     },
     /// `/api/tasks…`: the autonomous tasks.
     Tasks(TaskRoute),
+    /// `GET /api/zwave`: the controller.
+    ZwaveInfo,
+    /// `GET /api/zwave/nodes`.
+    ZwaveNodes,
+    /// `GET /api/zwave/nodes/{id}`: the node's state, read from it now (the id unchecked).
+    ZwaveGet(String),
+    /// `POST /api/zwave/nodes/{id}`: switch the node (the id unchecked).
+    ZwaveSet(String),
+    /// `POST /api/zwave/refresh`: ask every listening node for its information again.
+    ZwaveRefresh,
+    /// `POST /api/zwave/include`: progress as JSON lines.
+    ZwaveInclude,
+    /// `POST /api/zwave/exclude`: progress as JSON lines.
+    ZwaveExclude,
     /// `GET /metrics`.
     Metrics,
     /// `GET /healthz`.
@@ -81,6 +95,13 @@ impl Route {
                 | Route::Remember { .. }
                 | Route::Forget { .. }
                 | Route::Tasks(_)
+                | Route::ZwaveInfo
+                | Route::ZwaveNodes
+                | Route::ZwaveRefresh
+                | Route::ZwaveGet(_)
+                | Route::ZwaveSet(_)
+                | Route::ZwaveInclude
+                | Route::ZwaveExclude
         )
     }
 }
@@ -118,6 +139,15 @@ pub(crate) fn resolve(method: &str, path: &str) -> Resolved {
             key: key.clone(),
         }),
         ([kind, _, _], _) if kind == "prefs" => Resolved::WrongMethod("PUT, DELETE"),
+        ([zwave, nodes, id], "GET") if zwave == "zwave" && nodes == "nodes" => {
+            Resolved::Found(Route::ZwaveGet(id.clone()))
+        }
+        ([zwave, nodes, id], "POST") if zwave == "zwave" && nodes == "nodes" => {
+            Resolved::Found(Route::ZwaveSet(id.clone()))
+        }
+        ([zwave, nodes, _], _) if zwave == "zwave" && nodes == "nodes" => {
+            Resolved::WrongMethod("GET, POST")
+        }
         _ => Resolved::NotFound,
     }
 }
@@ -148,6 +178,11 @@ fn fixed_route(path: &str) -> Option<(Route, &'static str)> {
         "/api/status" => (Route::Status, "GET"),
         "/api/ask" => (Route::Ask, "POST"),
         "/api/devices" => (Route::Devices, "GET"),
+        "/api/zwave" => (Route::ZwaveInfo, "GET"),
+        "/api/zwave/nodes" => (Route::ZwaveNodes, "GET"),
+        "/api/zwave/refresh" => (Route::ZwaveRefresh, "POST"),
+        "/api/zwave/include" => (Route::ZwaveInclude, "POST"),
+        "/api/zwave/exclude" => (Route::ZwaveExclude, "POST"),
         "/metrics" => (Route::Metrics, "GET"),
         "/healthz" => (Route::Health, "GET"),
         "/readyz" => (Route::Ready, "GET"),
@@ -275,6 +310,31 @@ mod tests {
         ] {
             assert_eq!(resolve("PUT", path), Resolved::NotFound, "{path}");
         }
+    }
+
+    #[test]
+    fn zwave_routes_take_the_node_id_as_written() {
+        assert_eq!(
+            resolve("GET", "/api/zwave"),
+            Resolved::Found(Route::ZwaveInfo)
+        );
+        assert_eq!(
+            resolve("GET", "/api/zwave/nodes/2"),
+            Resolved::Found(Route::ZwaveGet("2".into()))
+        );
+        assert_eq!(
+            resolve("POST", "/api/zwave/nodes/x"),
+            Resolved::Found(Route::ZwaveSet("x".into()))
+        );
+        assert_eq!(
+            resolve("PUT", "/api/zwave/nodes/2"),
+            Resolved::WrongMethod("GET, POST")
+        );
+        assert_eq!(
+            resolve("GET", "/api/zwave/exclude"),
+            Resolved::WrongMethod("POST")
+        );
+        assert!(Route::ZwaveInclude.needs_token() && Route::ZwaveGet("2".into()).needs_token());
     }
 
     #[test]
