@@ -20,6 +20,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod autonomous;
 pub mod board;
 pub mod cli;
 pub mod clock;

@@ -388,3 +388,58 @@ fn a_streamed_turn_hands_out_sentences_as_they_are_written() {
     assert_eq!(reply.via, "local_intent");
     assert!(none.is_empty());
 }
+
+#[test]
+fn the_model_schedules_a_reminder_that_speaks_where_it_was_asked() {
+    let server = OpenAiServer::start();
+    server.push(Scripted::json(200, json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"kind\": \"question\"}"}, "finish_reason": "stop"}], "model": "gpt-4o-mini", "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}})));
+    server.push(tool_calls(vec![call(
+        "c1",
+        "schedule_task",
+        json!({"text": "take out the trash", "reminder": true, "in": "10m"}),
+    )]));
+    server.push(tool_calls(vec![call(
+        "c2",
+        "schedule_task",
+        json!({"text": "tell me", "cron": "0 7 * *"}),
+    )]));
+    server.push(Scripted::chat_text("I will remind you in ten minutes."));
+    let home = home(Some(&server), "", None);
+    let mut request = Request::new(
+        "remind me in 10 minutes to take out the trash",
+        Source::Voice,
+        "ann",
+        "mqtt-kitchen",
+    );
+    request.site = Some("kitchen".into());
+    let reply = home.agent.handle(&request);
+    assert_eq!(reply.text, "I will remind you in ten minutes.", "{reply:?}");
+
+    let memory = home.agent.memory().lock().unwrap();
+    let tasks = memory.scheduled_tasks().unwrap();
+    assert_eq!(tasks.len(), 1, "the bad cron was refused: {tasks:?}");
+    assert_eq!(tasks[0].description, "take out the trash");
+    assert_eq!(tasks[0].user, "ann");
+    assert!(
+        tasks[0]
+            .plan
+            .as_deref()
+            .unwrap()
+            .contains(r#""speech":"kitchen""#),
+        "spoken where asked"
+    );
+    let sent = server.requests();
+    let results: Vec<String> = sent.last().unwrap().body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .skip(1) // the context
+        .collect();
+    assert!(results[0].contains("\"scheduled\""), "{results:?}");
+    assert!(
+        results[1].contains("expected 5 fields"),
+        "the model hears why: {results:?}"
+    );
+}

@@ -32,13 +32,14 @@ mod reflect;
 mod request;
 pub mod retrieval;
 pub mod safety;
+pub mod schedule;
 mod screening;
 mod sentences;
 mod targets;
 mod tools;
 mod turn;
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 pub use request::{ActionReport, Reply, Request, Source};
@@ -89,6 +90,7 @@ pub struct Agent {
     words: safety::WordGate,
     policy: safety::ActionPolicy,
     settings: Settings,
+    scheduling: OnceLock<schedule::Scheduling>,
 }
 
 impl Agent {
@@ -114,6 +116,7 @@ impl Agent {
                 extra: filter.extra_blocked.clone(),
             })?,
             policy: safety::ActionPolicy::new(filter.actions.clone())?,
+            scheduling: OnceLock::new(),
             settings: Settings {
                 persona: s.persona.clone(),
                 filter_enabled: filter.enabled,
@@ -140,6 +143,11 @@ impl Agent {
     /// The model client.
     pub fn llm(&self) -> &Llm {
         &self.llm
+    }
+
+    /// Lets the `schedule_task` tool wake the daemon's scheduler (set once).
+    pub fn set_scheduling(&self, scheduling: schedule::Scheduling) {
+        let _ = self.scheduling.set(scheduling);
     }
 
     /// Carries out one device call asked for directly rather than in words (`mirai zwave

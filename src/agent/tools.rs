@@ -61,6 +61,7 @@ pub fn definitions() -> Vec<Tool> {
             "Remember a fact about the home or the family.",
             json!({"type": "object", "required": ["content"], "properties": {"topic": s(), "content": s()}}),
         ),
+        super::schedule::definition(),
         Tool::function(
             "get_datetime",
             "The current local date, time and weekday.",
@@ -76,6 +77,8 @@ pub(crate) struct ToolBox<'a> {
     pub(crate) memory: &'a Mutex<Memory>,
     pub(crate) gate: &'a dyn Fn(&Entity, &ServiceCall) -> Gate,
     pub(crate) user: &'a str,
+    pub(crate) site: Option<&'a str>,
+    pub(crate) scheduling: Option<&'a super::schedule::Scheduling>,
 }
 
 impl ToolBox<'_> {
@@ -93,6 +96,9 @@ impl ToolBox<'_> {
             "recall" => self.recall(&args),
             "add_knowledge" => self.add_knowledge(&args),
             "get_datetime" => Ok(datetime()),
+            "schedule_task" => {
+                super::schedule::run(&args, self.memory, self.user, self.site, self.scheduling)
+            }
             other => Err(format!("there is no tool {other}")),
         };
         match result {

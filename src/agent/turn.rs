@@ -21,6 +21,8 @@ use crate::memory::{AuditEntry, AuditVerdict, Memory, Role, TaskStatus, ThoughtK
 
 /// Knowledge hits handed to the model as context.
 const MAX_CONTEXT_KNOWLEDGE: usize = 3;
+/// Past tasks like this one shown to autonomous work.
+const MAX_PAST_TASKS: usize = 3;
 
 impl Agent {
     /// Answers one request. Never fails: what went wrong is said in the reply.
@@ -171,6 +173,8 @@ impl Agent {
                 memory: &self.memory,
                 gate: &gate,
                 user: &req.user,
+                site: req.site.as_deref(),
+                scheduling: self.scheduling.get(),
             },
             system,
             context,
@@ -229,10 +233,22 @@ impl Agent {
             .map(|e| tools::describe(&e))
             .collect();
         let system = persona::system_prompt(&self.settings.persona, tone, lang);
-        (
-            system,
-            cognition::context(&req.user, &prefs, knowledge, devices),
-        )
+        let mut context = cognition::context(&req.user, &prefs, knowledge, devices);
+        // Autonomous work recalls how the same kind of task went before.
+        if req.source == super::Source::Autonomous {
+            let past: Vec<Value> = self
+                .with_memory(|m| m.find_similar_tasks(&req.text, MAX_PAST_TASKS + 1))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|t| t.status == TaskStatus::Done && t.result.is_some())
+                .take(MAX_PAST_TASKS)
+                .map(|t| serde_json::json!({"task": t.description, "result": t.result}))
+                .collect();
+            if !past.is_empty() {
+                context["past_tasks"] = Value::Array(past);
+            }
+        }
+        (system, context)
     }
 
     /// Saves the exchange in one commit; what the user is told is committed before they

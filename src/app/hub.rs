@@ -9,12 +9,16 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::metrics::Metrics;
+use jiff::tz::TimeZone;
+
 use crate::agent::{ActionReport, Agent, Reply, Request};
+use crate::autonomous::Scheduler;
+use crate::autonomous::tasks::{self, TaskCall, TaskError};
 use crate::devices::gpio::HubLight;
 use crate::devices::home_assistant::Events;
 use crate::devices::zwave::ZwaveBackend;
 use crate::devices::{Entity, ServiceCall};
-use crate::frontends::hub::Hub;
+use crate::frontends::hub::{Autonomous, Hub};
 use crate::frontends::mqtt::MqttState;
 use crate::llm::breaker::BreakerState;
 
@@ -53,6 +57,8 @@ pub struct AgentHub {
     metrics: Metrics,
     services: Mutex<Vec<(String, ServiceState)>>,
     events: OnceLock<Events>,
+    scheduler: OnceLock<Arc<Scheduler>>,
+    tz: TimeZone,
     zwave: OnceLock<Arc<ZwaveBackend>>,
     busy: AtomicUsize,
     activity: tokio::sync::watch::Sender<u64>,
@@ -74,10 +80,38 @@ impl AgentHub {
             latencies: Mutex::new(VecDeque::with_capacity(LATENCY_WINDOW)),
             services: Mutex::new(Vec::new()),
             events: OnceLock::new(),
+            scheduler: OnceLock::new(),
+            tz: TimeZone::UTC,
             zwave: OnceLock::new(),
             busy: AtomicUsize::new(0),
             activity: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// The hub's time zone, for the tasks' schedules.
+    pub fn with_time_zone(mut self, tz: TimeZone) -> Self {
+        self.tz = tz;
+        self
+    }
+
+    /// The agent behind the hub.
+    pub fn agent(&self) -> &Arc<Agent> {
+        &self.agent
+    }
+
+    /// Runs autonomous tasks with `scheduler` (woken when tasks change).
+    pub fn set_scheduler(&self, scheduler: Arc<Scheduler>) {
+        let weak = Arc::downgrade(&scheduler);
+        self.agent
+            .set_scheduling(crate::agent::schedule::Scheduling {
+                tz: self.tz.clone(),
+                wake: Arc::new(move || {
+                    if let Some(s) = weak.upgrade() {
+                        s.wake();
+                    }
+                }),
+            });
+        let _ = self.scheduler.set(scheduler);
     }
 
     /// Marks every enabled service up.
@@ -273,6 +307,7 @@ impl Hub for AgentHub {
             "today": {"tokens": today.as_ref().map(|t| t.tokens), "cost_usd": today.as_ref().map(|t| t.cost_usd)},
             "latency_p95_ms": self.latency_p95_ms(),
             "memory": memory,
+            "autonomous": self.scheduler.get().map(|s| s.status()),
             "recent_requests": recent,
         })
     }
@@ -327,6 +362,29 @@ impl Hub for AgentHub {
         self.memory()
             .delete_preference(user, key)
             .map_err(|e| e.to_string())
+    }
+
+    fn tasks(&self, call: TaskCall) -> Result<Value, TaskError> {
+        let changes = !matches!(call, TaskCall::List | TaskCall::History(..));
+        let answer = tasks::perform(&mut self.memory(), &call, &self.tz)?;
+        if changes {
+            if let Some(s) = self.scheduler.get() {
+                s.wake();
+            }
+        }
+        Ok(answer)
+    }
+
+    fn autonomous(&self, command: Autonomous) -> bool {
+        let Some(s) = self.scheduler.get() else {
+            return false;
+        };
+        match command {
+            Autonomous::On => s.set_enabled(true),
+            Autonomous::Off => s.set_enabled(false),
+            Autonomous::RunRound => s.wake(),
+        }
+        true
     }
 
     fn act(&self, request: Request, call: ServiceCall) -> Option<ActionReport> {

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use ureq::Agent;
 
 use crate::agent::{Reply, Request};
+use crate::autonomous::tasks::TaskCall;
 use crate::config::Config;
 use crate::devices::Entity;
 use crate::frontends::terminal::TerminalHost;
@@ -160,6 +161,27 @@ impl Remote {
     /// The daemon's full status (`GET /api/status` with the token).
     pub(crate) fn status(&self) -> Result<Value, RemoteError> {
         self.call("GET", "/api/status", None)
+    }
+
+    /// A task call on the daemon (`/api/tasks…`): the same JSON the hub answers.
+    pub(crate) fn tasks(&self, call: &TaskCall) -> Result<Value, RemoteError> {
+        match call {
+            TaskCall::List => self.call("GET", "/api/tasks", None),
+            TaskCall::Add(task, _) => {
+                let body = serde_json::to_value(task)
+                    .map_err(|e| RemoteError::BadAnswer(e.to_string()))?;
+                self.call("POST", "/api/tasks", Some(body))
+            }
+            TaskCall::Cancel(id) => self.call("DELETE", &format!("/api/tasks/{id}"), None),
+            TaskCall::RunNow(id) => self.call("POST", &format!("/api/tasks/{id}/run"), None),
+            TaskCall::History(task, limit) => {
+                let path = match task {
+                    Some(id) => format!("/api/tasks/{id}/history?limit={limit}"),
+                    None => format!("/api/tasks/history?limit={limit}"),
+                };
+                self.call("GET", &path, None)
+            }
+        }
     }
 
     /// `GET path` on the daemon's API: the answer's JSON.

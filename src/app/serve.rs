@@ -35,6 +35,8 @@ pub enum Mode {
     Hub,
     /// The status page and HTTP API alone (`mirai dashboard`).
     Dashboard,
+    /// The scheduler alone, with MQTT to speak its results (`mirai autonomous`).
+    Autonomous,
 }
 
 /// Runs the daemon until a signal; `demo` adds the demo house.
@@ -47,7 +49,10 @@ pub fn serve(app: &App, demo: bool, mode: Mode) -> anyhow::Result<Stopped> {
     // Checkpoints run on their own thread, so no request pays for one.
     let agent = Arc::new(app.agent_with(demo, false)?);
     let _checkpoints = Checkpointer::start(&app.config().db_path(), CHECKPOINT_EVERY)?;
-    let hub = Arc::new(AgentHub::new(agent));
+    let tz =
+        crate::autonomous::tasks::time_zone(&app.config().settings().services.autonomous.timezone)
+            .context("services.autonomous.timezone")?;
+    let hub = Arc::new(AgentHub::new(agent).with_time_zone(tz));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
         .max_blocking_threads(BLOCKING_THREADS)
@@ -73,7 +78,7 @@ pub fn unregister(app: &App) -> anyhow::Result<()> {
 async fn run(app: &App, hub: Arc<AgentHub>, mode: Mode) -> anyhow::Result<Stopped> {
     let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    let services = super::services::start(app, hub.clone(), mode == Mode::Hub).await?;
+    let services = super::services::start(app, hub.clone(), mode).await?;
     hub.set_ready();
     notify("READY=1");
     tracing::info!(services = %services.names(), "mirai is ready");

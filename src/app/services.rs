@@ -8,15 +8,18 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::gpio::{ButtonAction, GpioParts, LED_POLL, press_action};
-use super::{AgentHub, App};
+use super::{AgentHub, App, Mode};
+use crate::autonomous::tasks::time_zone;
+use crate::autonomous::{Outlets, Scheduler, SchedulerSettings, Upkeep};
 use crate::devices::gpio::{run_button, run_led};
 use crate::frontends::http::{self, HttpServer, HttpSettings};
-use crate::frontends::mqtt::{self, MqttSettings, MqttState};
+use crate::frontends::mqtt::{self, MqttSettings, MqttState, Outbox};
 
 /// The running services.
 pub(super) struct Services {
     http: Option<HttpServer>,
     mqtt: Option<Mqtt>,
+    scheduler: Option<Arc<Scheduler>>,
     gpio: Option<GpioTasks>,
 }
 
@@ -44,6 +47,9 @@ impl Services {
         if let Some(m) = &self.mqtt {
             names.push(format!("mqtt to {}", m.url));
         }
+        if self.scheduler.is_some() {
+            names.push("autonomous".into());
+        }
         if names.is_empty() {
             "none".into()
         } else {
@@ -58,6 +64,16 @@ impl Services {
             let _ = g.stop.send(true);
             for task in g.tasks {
                 let _ = tokio::time::timeout(deadline, task).await;
+            }
+        }
+        // The scheduler next: the task in hand finishes and its result still goes out.: the task in hand finishes and its result still goes out.
+        if let Some(s) = self.scheduler {
+            let stopped = tokio::task::spawn_blocking(move || s.stop());
+            if tokio::time::timeout(deadline, stopped).await.is_err() {
+                tracing::warn!(
+                    deadline_s = deadline.as_secs(),
+                    "the scheduler did not stop in time"
+                );
             }
         }
         if let Some(m) = self.mqtt {
@@ -79,19 +95,17 @@ impl Services {
     }
 }
 
-/// Starts every service the config enables (MQTT only when `with_mqtt`: `mirai dashboard`
-/// runs the page and API alone).
-pub(super) async fn start(
-    app: &App,
-    hub: Arc<AgentHub>,
-    with_mqtt: bool,
-) -> anyhow::Result<Services> {
+/// Starts the services of `mode`: every one the config enables for the hub; the page and
+/// API alone for `dashboard`; the scheduler (and MQTT, its voice) for `autonomous`.
+pub(super) async fn start(app: &App, hub: Arc<AgentHub>, mode: Mode) -> anyhow::Result<Services> {
     let s = app.config().settings();
     let mut services = Services {
         http: None,
         mqtt: None,
         gpio: None,
+        scheduler: None,
     };
+    let with_mqtt = mode != Mode::Dashboard;
     if let Some(ha) = app.home_assistant()? {
         if let Some(events) = ha.events() {
             hub.set_events(events.clone());
@@ -119,12 +133,39 @@ pub(super) async fn start(
         let port = app.zwave_port().unwrap_or_default();
         hub.add_service("zwave", Arc::new(move || zwave_line(&zw.status(), &port)));
     }
+    let mut outlets = Outlets {
+        home_assistant: app.home_assistant()?,
+        mqtt: None,
+    };
     if with_mqtt && s.mqtt.enabled {
-        services.mqtt = Some(start_mqtt(app, hub.clone())?);
+        let mqtt = start_mqtt(app, hub.clone())?;
+        outlets.mqtt = Some(Outbox::new(
+            &s.mqtt.hub_id,
+            mqtt.state.clone(),
+            s.mqtt.hermes,
+        ));
+        services.mqtt = Some(mqtt);
     }
     let mqtt_state = services.mqtt.as_ref().map(|m| m.state.clone());
     services.gpio = start_gpio(app, &hub, mqtt_state)?;
-    if s.services.dashboard.enabled {
+    if mode != Mode::Dashboard {
+        let on = mode == Mode::Autonomous || s.services.autonomous.enabled;
+        let scheduler = start_scheduler(app, hub.clone(), outlets, on)?;
+        let seen = scheduler.clone();
+        hub.add_service(
+            "autonomous",
+            Arc::new(move || {
+                let st = seen.status();
+                match (st.enabled, &st.waiting) {
+                    (false, _) => "off (upkeep only)".into(),
+                    (true, Some(why)) => format!("waiting: {why}"),
+                    (true, None) => format!("on, {} tasks", st.tasks),
+                }
+            }),
+        );
+        services.scheduler = Some(scheduler);
+    }
+    if s.services.dashboard.enabled && mode != Mode::Autonomous {
         let addr = SocketAddr::new(s.services.dashboard.host, s.services.dashboard.port);
         let token = http::load_or_create_token(app.config().data_dir()).with_context(|| {
             format!(
@@ -232,6 +273,35 @@ fn gpio_line(parts: &GpioParts) -> String {
     }
 }
 
+/// The scheduler with the config's time zone, budget and upkeep, switched on or off.
+fn start_scheduler(
+    app: &App,
+    hub: Arc<AgentHub>,
+    outlets: Outlets,
+    on: bool,
+) -> anyhow::Result<Arc<Scheduler>> {
+    let a = &app.config().settings().services.autonomous;
+    let tz = time_zone(&a.timezone).context("services.autonomous.timezone")?;
+    let upkeep = (!a.upkeep.trim().is_empty()).then(|| Upkeep {
+        cron: a.upkeep.trim().to_owned(),
+        backup_dir: (a.keep_backups > 0).then(|| app.config().data_dir().join("backups")),
+        keep_backups: a.keep_backups as usize,
+    });
+    let settings = SchedulerSettings {
+        interval: Duration::from_secs(u64::from(a.interval_minutes) * 60),
+        daily_tokens: (a.daily_tokens > 0).then_some(a.daily_tokens),
+        tz,
+        upkeep,
+    };
+    let agent = hub.agent().clone();
+    let scheduler = Arc::new(
+        Scheduler::start(hub.clone(), agent, outlets, settings, on)
+            .context("cannot start the scheduler's thread")?,
+    );
+    hub.set_scheduler(scheduler.clone());
+    Ok(scheduler)
+}
+
 /// Joins the broker in the background: the hub works, and says so, while it is away.
 fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
     let cfg = &app.config().settings().mqtt;
@@ -239,7 +309,6 @@ fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
     let state = Arc::new(MqttState::default());
     hub.set_mqtt(state.clone());
     let seen = state.clone();
-    let seen_by_gpio = state.clone();
     hub.add_service(
         "mqtt",
         Arc::new(move || {
@@ -254,8 +323,9 @@ fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
     let shutdown = async move {
         let _ = stopped.changed().await;
     };
+    let handed = state.clone();
     let task = tokio::spawn(async move {
-        match mqtt::run(hub, settings, state, shutdown).await {
+        match mqtt::run(hub, settings, handed, shutdown).await {
             Ok(ended) => tracing::info!(?ended, "MQTT stopped"),
             Err(e) => tracing::error!(cause = %e, "MQTT gave up; the hub goes on without it"),
         }
@@ -264,7 +334,7 @@ fn start_mqtt(app: &App, hub: Arc<AgentHub>) -> anyhow::Result<Mqtt> {
         task,
         stop,
         url: cfg.url.clone(),
-        state: seen_by_gpio,
+        state,
     })
 }
 

@@ -6,6 +6,7 @@
 mod agent;
 mod board;
 mod memory;
+mod tasks;
 mod zwave;
 mod zwave_progress;
 
@@ -101,6 +102,15 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run the autonomous scheduler alone (with MQTT to speak its results; no HTTP API)
+    Autonomous {
+        /// Use the simulated demo house
+        #[arg(long)]
+        demo: bool,
+    },
+    /// The autonomous tasks: list, add, cancel, run-now, history
+    #[command(subcommand)]
+    Tasks(tasks::TasksCommand),
     /// Ask or tell MIRAI something and print the reply
     Ask(agent::AskArgs),
     /// An interactive session with MIRAI (line editing, history, /help)
@@ -194,6 +204,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::app::serve(&app, demo, crate::app::Mode::Dashboard)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Autonomous { demo } => {
+            let app = App::start(&opts, cli.log_level.as_deref())?;
+            crate::app::serve(&app, demo, crate::app::Mode::Autonomous)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tasks(cmd) => tasks::run(&App::start(&opts, lvl)?, cmd, cli.json),
         Command::Ask(args) => agent::ask(&App::start(&opts, lvl)?, args, cli.json),
         Command::Terminal(args) => agent::terminal(&App::start(&opts, lvl)?, args),
         Command::Devices(args) => agent::devices(&App::start(&opts, lvl)?, args, cli.json),

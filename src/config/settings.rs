@@ -393,6 +393,15 @@ pub struct Autonomous {
     /// Tool-calling steps one request may take.
     #[serde(deserialize_with = "bounds::int::<_, _, 1, 100>")]
     pub max_iterations: u32,
+    /// Model tokens autonomous work may use per UTC day; 0: no cap.
+    pub daily_tokens: u64,
+    /// The hub's time zone for schedules (IANA name); empty: the system's.
+    pub timezone: String,
+    /// When upkeep (retention cleanup and a backup) runs, as cron; empty: never.
+    pub upkeep: String,
+    /// Backups kept in `backups/` of the data folder; 0: no backups.
+    #[serde(deserialize_with = "bounds::int::<_, _, 0, 365>")]
+    pub keep_backups: u32,
 }
 
 impl Default for Autonomous {
@@ -401,6 +410,10 @@ impl Default for Autonomous {
             enabled: false,
             interval_minutes: 60,
             max_iterations: 10,
+            daily_tokens: 20_000,
+            timezone: String::new(),
+            upkeep: "30 3 * * *".into(),
+            keep_backups: 7,
         }
     }
 }

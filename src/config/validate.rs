@@ -53,6 +53,7 @@ pub(super) fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
         ));
     }
     check_home_assistant(s)?;
+    check_autonomous(&s.services.autonomous)?;
     super::zwave::check(&s.zwave)?;
     super::gpio::check(&s.board, &s.gpio)?;
     if s.name.trim().is_empty() {
@@ -127,6 +128,27 @@ fn check_home_assistant(s: &Settings) -> Result<(), (&'static str, String)> {
                     "{bad:?} is not an entity id glob (1 to 200 characters, * and ? as wildcards)"
                 ),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// The scheduler's time zone must be known here and its upkeep schedule must parse.
+fn check_autonomous(a: &super::settings::Autonomous) -> Result<(), (&'static str, String)> {
+    if !a.timezone.is_empty() {
+        if let Err(e) = jiff::tz::TimeZone::get(&a.timezone) {
+            return Err((
+                "services.autonomous.timezone",
+                format!(
+                    "{:?} is not a time zone this system knows (an IANA name like Europe/Berlin): {e}",
+                    a.timezone
+                ),
+            ));
+        }
+    }
+    if !a.upkeep.trim().is_empty() {
+        if let Err(e) = crate::autonomous::cron::Cron::parse(&a.upkeep) {
+            return Err(("services.autonomous.upkeep", e.to_string()));
         }
     }
     Ok(())

@@ -17,6 +17,7 @@ mod body;
 mod page;
 mod route;
 mod status;
+mod tasks;
 mod token;
 mod zwave;
 

@@ -4,8 +4,20 @@
 use std::sync::Arc;
 
 use crate::agent::{ActionReport, Reply, Request};
+use crate::autonomous::tasks::{TaskCall, TaskError};
 use crate::devices::zwave::ZwaveBackend;
 use crate::devices::{Entity, ServiceCall};
+
+/// What Home Assistant's autonomous switch and button ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Autonomous {
+    /// Run scheduled work.
+    On,
+    /// Run nothing but upkeep.
+    Off,
+    /// Look at the tasks now.
+    RunRound,
+}
 
 /// The hub as front ends see it. Every method may block (SQLite, the models): front ends call
 /// it from their own threads or `spawn_blocking`, never from an async worker.
@@ -35,6 +47,18 @@ pub trait Hub: Send + Sync {
     fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String>;
     /// Removes the preference `key` of `user`; whether there was one.
     fn forget(&self, user: &str, key: &str) -> Result<bool, String>;
+    /// The autonomous tasks: list, add, cancel, run now, history. Hubs without a scheduler
+    /// refuse.
+    fn tasks(&self, call: TaskCall) -> Result<serde_json::Value, TaskError> {
+        let _ = call;
+        Err(TaskError::Bad("this hub runs no autonomous tasks".into()))
+    }
+    /// Switches autonomous work on or off, or runs a round now (Home Assistant's switch and
+    /// button); false when there is no scheduler.
+    fn autonomous(&self, command: Autonomous) -> bool {
+        let _ = command;
+        false
+    }
     /// Carries out one device call asked for directly (not in words), through the action gate
     /// and audited like any action; `None` from a hub that acts on nothing.
     fn act(&self, request: Request, call: ServiceCall) -> Option<ActionReport> {

@@ -23,6 +23,7 @@
 //! - `discovery`: Home Assistant's device discovery payload, pure, and [`unregister`].
 //! - `connection`: the event loop: connect, subscribe, back off, route, report, leave.
 //! - `state`: [`MqttState`], the counters the status page reads.
+//! - `outbox`: [`Outbox`], what the hub says unasked (scheduled tasks' results).
 
 mod answer;
 mod connection;
@@ -30,6 +31,7 @@ mod dedupe;
 mod discovery;
 mod hermes;
 mod message;
+mod outbox;
 mod settings;
 mod state;
 mod tls;
@@ -43,6 +45,7 @@ use rumqttc::{AsyncClient, LastWill, MqttOptions, QoS};
 
 use crate::frontends::hub::Hub;
 pub use discovery::unregister;
+pub use outbox::Outbox;
 pub use settings::MqttSettings;
 pub use state::MqttState;
 

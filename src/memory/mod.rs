@@ -88,6 +88,7 @@ macro_rules! text_enum {
     };
 }
 
+mod agenda;
 mod audit;
 mod backup;
 mod checkpoint;
@@ -111,6 +112,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use agenda::{Recovered, RunEnd, Scheduled, TaskKind};
 pub use audit::{AuditEntry, AuditVerdict, MAX_AUDIT_PAGE, MAX_AUDIT_TEXT_CHARS};
 pub use backup::BackupReport;
 pub use checkpoint::{CHECKPOINT_EVERY, Checkpointer};

@@ -22,7 +22,7 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// Version 5: the Z-Wave nodes start-up learned, so they are known before the stick answers.
 const V5: &str = r#"
@@ -53,6 +53,28 @@ CREATE TABLE audit (
     detail TEXT
 );
 CREATE INDEX audit_at ON audit(at);
+"#;
+
+/// Version 6: the autonomous scheduler's tasks live in `tasks_history` beside the agent's
+/// turns: a kind, the person it works for, its plan (schedule, delivery, policy; JSON), when it
+/// runs next, attempts, and each run as a row of kind `run` under its task. Autonomous tokens
+/// are counted per day for their own budget.
+const V6: &str = r#"
+ALTER TABLE tasks_history ADD COLUMN kind TEXT NOT NULL DEFAULT 'request'
+    CHECK (kind IN ('request', 'reminder', 'scheduled', 'triggered', 'upkeep', 'run'));
+ALTER TABLE tasks_history ADD COLUMN user TEXT;
+ALTER TABLE tasks_history ADD COLUMN plan TEXT;
+ALTER TABLE tasks_history ADD COLUMN next_run INTEGER;
+ALTER TABLE tasks_history ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks_history ADD COLUMN parent_id INTEGER
+    REFERENCES tasks_history(id) ON DELETE CASCADE;
+CREATE INDEX tasks_due ON tasks_history(next_run) WHERE next_run IS NOT NULL;
+CREATE INDEX tasks_parent ON tasks_history(parent_id, id) WHERE parent_id IS NOT NULL;
+CREATE TABLE autonomous_usage (
+    day TEXT PRIMARY KEY,
+    runs INTEGER NOT NULL,
+    tokens INTEGER NOT NULL
+) WITHOUT ROWID;
 "#;
 
 /// Version 4: actions waiting for a person's confirmation.

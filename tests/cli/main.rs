@@ -12,6 +12,7 @@ mod mosquitto;
 #[path = "../support/openai.rs"]
 mod openai;
 mod serve;
+mod tasks;
 mod zwave;
 mod zwave_daemon;
 #[path = "../support/zwave_mock.rs"]

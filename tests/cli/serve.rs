@@ -26,11 +26,11 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Daemon {
+pub(super) struct Daemon {
     child: Child,
     notify: UnixDatagram,
-    base: String,
-    port: u16,
+    pub(super) base: String,
+    pub(super) port: u16,
 }
 
 impl Daemon {
@@ -42,7 +42,7 @@ impl Daemon {
         Daemon::start_env(hub, broker, &[])
     }
 
-    fn start_env(hub: &Hub, broker: &str, env: &[(&str, String)]) -> Daemon {
+    pub(super) fn start_env(hub: &Hub, broker: &str, env: &[(&str, String)]) -> Daemon {
         let path = hub.path().join("notify.sock");
         let notify = UnixDatagram::bind(&path).unwrap();
         notify.set_read_timeout(Some(DEADLINE)).unwrap();
@@ -67,7 +67,7 @@ impl Daemon {
         }
     }
 
-    fn stop(mut self) {
+    pub(super) fn stop(mut self) {
         // SAFETY: kill(2) on our own child's pid.
         assert_eq!(
             unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) },

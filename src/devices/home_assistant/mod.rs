@@ -128,6 +128,14 @@ impl HomeAssistant {
         })
     }
 
+    /// Sends `message` through the notify service `notify.<service>` (a phone, a speaker),
+    /// titled MIRAI: how scheduled tasks reach a person away from the satellites.
+    pub fn notify(&self, service: &str, message: &str) -> Result<(), HaError> {
+        let data = serde_json::json!({"message": message, "title": "MIRAI"});
+        self.rest.call_service("notify", service, &data, false)?;
+        Ok(())
+    }
+
     /// Waits up to `limit` for the first sync; true when synced.
     pub fn wait_synced(&self, limit: Duration) -> bool {
         self.wait_until(limit, |status, _| status.synced)

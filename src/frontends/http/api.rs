@@ -77,6 +77,7 @@ fn handle(
         },
         Route::Metrics => Answer::with_body(200, METRICS_CONTENT_TYPE, hub.metrics().into_bytes()),
         Route::Ask => ask(context, request),
+        Route::Tasks(task) => super::tasks::answer(context, request, task),
         Route::Prefs(user) => Answer::json(200, &prefs_json(&hub.prefs(&user))),
         Route::Remember { user, key } => remember(context, request, &user, &key),
         Route::Forget { user, key } => match hub.forget(&user, &key) {

@@ -31,6 +31,8 @@ pub(crate) enum Route {
         /// Its name.
         key: String,
     },
+    /// `/api/tasks…`: the autonomous tasks.
+    Tasks(TaskRoute),
     /// `GET /api/zwave`: the controller.
     ZwaveInfo,
     /// `GET /api/zwave/nodes`.
@@ -51,6 +53,21 @@ pub(crate) enum Route {
     Health,
     /// `GET /readyz`.
     Ready,
+}
+
+/// What a `/api/tasks` request asks; ids as written (the handler checks them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TaskRoute {
+    /// `GET /api/tasks`.
+    List,
+    /// `POST /api/tasks`.
+    Add,
+    /// `DELETE /api/tasks/{id}`.
+    Cancel(String),
+    /// `POST /api/tasks/{id}/run`.
+    Run(String),
+    /// `GET /api/tasks/history` or `GET /api/tasks/{id}/history`.
+    History(Option<String>),
 }
 
 /// The outcome of routing.
@@ -77,6 +94,7 @@ impl Route {
                 | Route::Prefs(_)
                 | Route::Remember { .. }
                 | Route::Forget { .. }
+                | Route::Tasks(_)
                 | Route::ZwaveInfo
                 | Route::ZwaveNodes
                 | Route::ZwaveRefresh
@@ -105,6 +123,9 @@ pub(crate) fn resolve(method: &str, path: &str) -> Resolved {
     let Some(names) = path.strip_prefix("/api/").and_then(named) else {
         return Resolved::NotFound;
     };
+    if names.first().is_some_and(|k| k == "tasks") {
+        return tasks_route(&names[1..], method);
+    }
     match (names.as_slice(), method) {
         ([kind, id], "GET") if kind == "sessions" => Resolved::Found(Route::Session(id.clone())),
         ([kind, user], "GET") if kind == "prefs" => Resolved::Found(Route::Prefs(user.clone())),
@@ -127,6 +148,25 @@ pub(crate) fn resolve(method: &str, path: &str) -> Resolved {
         ([zwave, nodes, _], _) if zwave == "zwave" && nodes == "nodes" => {
             Resolved::WrongMethod("GET, POST")
         }
+        _ => Resolved::NotFound,
+    }
+}
+
+/// `/api/tasks/…` after `tasks`.
+fn tasks_route(rest: &[String], method: &str) -> Resolved {
+    let found = |r| Resolved::Found(Route::Tasks(r));
+    match (rest, method) {
+        ([], "GET") => found(TaskRoute::List),
+        ([], "POST") => found(TaskRoute::Add),
+        ([], _) => Resolved::WrongMethod("GET, POST"),
+        ([h], "GET") if h == "history" => found(TaskRoute::History(None)),
+        ([h], _) if h == "history" => Resolved::WrongMethod("GET"),
+        ([id], "DELETE") => found(TaskRoute::Cancel(id.clone())),
+        ([_], _) => Resolved::WrongMethod("DELETE"),
+        ([id, r], "POST") if r == "run" => found(TaskRoute::Run(id.clone())),
+        ([_, r], _) if r == "run" => Resolved::WrongMethod("POST"),
+        ([id, h], "GET") if h == "history" => found(TaskRoute::History(Some(id.clone()))),
+        ([_, h], _) if h == "history" => Resolved::WrongMethod("GET"),
         _ => Resolved::NotFound,
     }
 }
@@ -179,6 +219,34 @@ fn decode(segment: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn task_routes() {
+        use super::TaskRoute as T;
+        let found = |m, p| match resolve(m, p) {
+            Resolved::Found(Route::Tasks(t)) => Some(t),
+            _ => None,
+        };
+        assert_eq!(found("GET", "/api/tasks"), Some(T::List));
+        assert_eq!(found("POST", "/api/tasks"), Some(T::Add));
+        assert_eq!(found("DELETE", "/api/tasks/7"), Some(T::Cancel("7".into())));
+        assert_eq!(found("POST", "/api/tasks/7/run"), Some(T::Run("7".into())));
+        assert_eq!(found("GET", "/api/tasks/history"), Some(T::History(None)));
+        assert_eq!(
+            found("GET", "/api/tasks/7/history"),
+            Some(T::History(Some("7".into())))
+        );
+        assert_eq!(
+            resolve("PUT", "/api/tasks"),
+            Resolved::WrongMethod("GET, POST")
+        );
+        assert_eq!(
+            resolve("GET", "/api/tasks/7/run"),
+            Resolved::WrongMethod("POST")
+        );
+        assert_eq!(resolve("GET", "/api/tasks/7/x"), Resolved::NotFound);
+        assert!(Route::Tasks(T::List).needs_token());
+    }
 
     #[test]
     fn known_paths_route() {

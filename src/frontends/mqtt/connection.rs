@@ -185,6 +185,37 @@ impl Connection {
         }
     }
 
+    /// Home Assistant's autonomous switch (`ON`/`OFF`) or button (`PRESS`): told to the hub
+    /// on a blocking thread, then fresh figures (the switch's state) are published.
+    fn on_autonomous(&self, route: Route, payload: &[u8]) {
+        use crate::frontends::hub::Autonomous;
+        let command = match (route, payload) {
+            (Route::AutonomousSet, b"ON") => Autonomous::On,
+            (Route::AutonomousSet, b"OFF") => Autonomous::Off,
+            (Route::AutonomousRun, _) => Autonomous::RunRound,
+            _ => {
+                warn!(
+                    bytes = payload.len(),
+                    "autonomous switch: expected ON or OFF"
+                );
+                self.state.count_rejected();
+                return;
+            }
+        };
+        let Some(reporter) = self.reporter.clone() else {
+            return;
+        };
+        tokio::task::spawn_blocking(move || {
+            if !reporter.hub.autonomous(command) {
+                warn!(
+                    ?command,
+                    "no scheduler runs here: the autonomous command is ignored"
+                );
+            }
+            reporter.publish_state();
+        });
+    }
+
     /// Home Assistant (re)started and forgot us unless the broker kept our retained config:
     /// announce the hub again.
     fn on_ha_status(&self, payload: &[u8]) {
@@ -209,6 +240,9 @@ impl Connection {
         };
         if route == Route::HaStatus {
             return self.on_ha_status(&publish.payload);
+        }
+        if let Route::AutonomousSet | Route::AutonomousRun = route {
+            return self.on_autonomous(route, &publish.payload);
         }
         self.state.count_in();
         let parsed = if publish.retain {
@@ -391,5 +425,16 @@ impl Hub for Reporter {
 
     fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
         self.hub.forget(user, key)
+    }
+
+    fn tasks(
+        &self,
+        call: crate::autonomous::tasks::TaskCall,
+    ) -> Result<serde_json::Value, crate::autonomous::tasks::TaskError> {
+        self.hub.tasks(call)
+    }
+
+    fn autonomous(&self, command: crate::frontends::hub::Autonomous) -> bool {
+        self.hub.autonomous(command)
     }
 }

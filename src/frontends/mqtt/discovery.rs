@@ -50,6 +50,7 @@ pub(crate) fn state_payload(status: &Value) -> Value {
         "latency_p95_ms": status["latency_p95_ms"],
         "breaker": status["model"]["breaker"],
         "model_reachable": status["model"]["reachable"],
+        "autonomous": status["autonomous"]["enabled"],
     })
 }
 
@@ -101,7 +102,8 @@ fn components(topics: &Topics, hub_id: &str, node: &str) -> Value {
     });
     let reports = figures(&state_topic(hub_id), node).into_iter();
     let map = all.as_object_mut().expect("an object literal");
-    for (key, component) in reports.chain([("activity", activity)]) {
+    let controls = autonomy(topics, &state_topic(hub_id), node);
+    for (key, component) in reports.chain([("activity", activity)]).chain(controls) {
         map.insert(key.to_owned(), availability(component));
     }
     all
@@ -143,6 +145,38 @@ fn conversation(topics: &Topics, node: &str, availability: impl Fn(Value) -> Val
             "device_class": "connectivity",
         },
     })
+}
+
+/// The autonomous switch (its state read from the `state` payload) and the button that
+/// makes the scheduler look at its tasks now.
+fn autonomy(topics: &Topics, state: &str, node: &str) -> [(&'static str, Value); 2] {
+    [
+        (
+            "autonomous",
+            json!({
+                "platform": "switch",
+                "name": "Autonomous mode",
+                "unique_id": format!("{node}_autonomous"),
+                "command_topic": topics.autonomous_set(),
+                "state_topic": state,
+                "value_template": "{{ 'ON' if value_json.autonomous else 'OFF' }}",
+                "payload_on": "ON",
+                "payload_off": "OFF",
+                "icon": "mdi:robot",
+            }),
+        ),
+        (
+            "run_tasks",
+            json!({
+                "platform": "button",
+                "name": "Run due tasks",
+                "unique_id": format!("{node}_run_tasks"),
+                "command_topic": topics.autonomous_run(),
+                "payload_press": "PRESS",
+                "icon": "mdi:play-circle",
+            }),
+        ),
+    ]
 }
 
 /// The model's figures, each read by a template from the `state` payload.
@@ -253,8 +287,10 @@ mod tests {
 
     /// Keys every component needs, per platform, from the MQTT text, sensor, binary sensor
     /// and event pages of the Home Assistant documentation.
-    const REQUIRED: [(&str, &[&str]); 4] = [
+    const REQUIRED: [(&str, &[&str]); 6] = [
         ("text", &["command_topic"]),
+        ("switch", &["command_topic"]),
+        ("button", &["command_topic"]),
         ("sensor", &["state_topic"]),
         ("binary_sensor", &["state_topic"]),
         ("event", &["state_topic", "event_types"]),
@@ -280,7 +316,7 @@ mod tests {
     fn every_component_has_platform_unique_id_and_our_topics() {
         let (_, payload) = config_payload("kitchen", "ha");
         let components = payload["components"].as_object().unwrap();
-        assert_eq!(components.len(), 9);
+        assert_eq!(components.len(), 11);
         let mut ids = HashSet::new();
         for (key, c) in components {
             let platform = c["platform"].as_str().unwrap();
@@ -364,11 +400,30 @@ mod tests {
     }
 
     #[test]
+    fn the_autonomous_switch_and_button_command_the_hub() {
+        let (_, payload) = config_payload("kitchen", "ha");
+        let c = &payload["components"];
+        assert_eq!(c["autonomous"]["platform"], "switch");
+        assert_eq!(
+            c["autonomous"]["command_topic"],
+            "mirai/kitchen/autonomous/set"
+        );
+        assert_eq!(c["autonomous"]["state_topic"], "mirai/kitchen/state");
+        assert_eq!(c["run_tasks"]["platform"], "button");
+        assert_eq!(
+            c["run_tasks"]["command_topic"],
+            "mirai/kitchen/autonomous/run"
+        );
+        assert_eq!(c["run_tasks"]["availability_topic"], "mirai/kitchen/status");
+    }
+
+    #[test]
     fn state_payload_takes_the_figures_from_the_status() {
         let status = json!({"today": {"tokens": 1234, "cost_usd": 0.05}, "latency_p95_ms": 180,
-                            "model": {"reachable": true, "breaker": "closed"}, "uptime_secs": 9});
+                            "model": {"reachable": true, "breaker": "closed"}, "uptime_secs": 9,
+                            "autonomous": {"enabled": true, "tasks": 2}});
         let want = json!({"tokens_today": 1234, "cost_today": 0.05, "latency_p95_ms": 180,
-                          "breaker": "closed", "model_reachable": true});
+                          "breaker": "closed", "model_reachable": true, "autonomous": true});
         assert_eq!(state_payload(&status), want);
     }
 

@@ -3,6 +3,8 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use rumqttc::AsyncClient;
+
 /// Live counters of the MQTT front end; cheap to read from any thread.
 #[derive(Debug, Default)]
 pub struct MqttState {
@@ -12,7 +14,7 @@ pub struct MqttState {
     messages_out: AtomicU64,
     rejected: AtomicU64,
     duplicates: AtomicU64,
-    client: OnceLock<rumqttc::AsyncClient>,
+    client: OnceLock<AsyncClient>,
 }
 
 impl MqttState {
@@ -55,6 +57,11 @@ impl MqttState {
         })
     }
 
+    /// The client once the front end runs, for the hub's own messages ([`super::Outbox`]).
+    pub(crate) fn client(&self) -> Option<&AsyncClient> {
+        self.client.get()
+    }
+
     pub(crate) fn set_connected(&self, up: bool) {
         self.connected.store(up, Ordering::Relaxed);
         if up {
@@ -79,7 +86,7 @@ impl MqttState {
     }
 
     /// Hands over the connection's client, so others in the hub can publish through it.
-    pub(crate) fn set_client(&self, client: rumqttc::AsyncClient) {
+    pub(crate) fn set_client(&self, client: AsyncClient) {
         let _ = self.client.set(client);
     }
 

@@ -25,6 +25,10 @@ pub(crate) enum Route {
     HermesIntent,
     /// `<discovery prefix>/status`: Home Assistant's birth and last will.
     HaStatus,
+    /// `mirai/<hub_id>/autonomous/set`: Home Assistant's switch (`ON`/`OFF`).
+    AutonomousSet,
+    /// `mirai/<hub_id>/autonomous/run`: Home Assistant's button.
+    AutonomousRun,
 }
 
 /// One hub's topics.
@@ -33,6 +37,8 @@ pub(crate) struct Topics {
     ask: String,
     reply: String,
     status: String,
+    autonomous_set: String,
+    autonomous_run: String,
     hermes: bool,
     ha_status: Option<String>,
 }
@@ -44,6 +50,8 @@ impl Topics {
             ask: format!("mirai/{hub_id}/ask"),
             reply: format!("mirai/{hub_id}/reply"),
             status: format!("mirai/{hub_id}/status"),
+            autonomous_set: format!("mirai/{hub_id}/autonomous/set"),
+            autonomous_run: format!("mirai/{hub_id}/autonomous/run"),
             hermes,
             ha_status: None,
         }
@@ -75,9 +83,23 @@ impl Topics {
         &self.status
     }
 
+    /// Home Assistant's autonomous switch commands.
+    pub(crate) fn autonomous_set(&self) -> &str {
+        &self.autonomous_set
+    }
+
+    /// Home Assistant's "run a round" button.
+    pub(crate) fn autonomous_run(&self) -> &str {
+        &self.autonomous_run
+    }
+
     /// Everything to subscribe to on each connect.
     pub(crate) fn subscriptions(&self) -> Vec<String> {
-        let mut topics = vec![self.ask.clone()];
+        let mut topics = vec![
+            self.ask.clone(),
+            self.autonomous_set.clone(),
+            self.autonomous_run.clone(),
+        ];
         topics.extend(self.ha_status.clone());
         if self.hermes {
             topics.extend([HERMES_TEXT.to_owned(), HERMES_INTENTS.to_owned()]);
@@ -91,6 +113,10 @@ impl Topics {
             Some(Route::Ask)
         } else if self.ha_status.as_deref() == Some(topic) {
             Some(Route::HaStatus)
+        } else if topic == self.autonomous_set {
+            Some(Route::AutonomousSet)
+        } else if topic == self.autonomous_run {
+            Some(Route::AutonomousRun)
         } else if !self.hermes {
             None
         } else if topic == HERMES_TEXT {
@@ -126,14 +152,24 @@ mod tests {
         assert_eq!(t.route("hermes/intent/GetTime"), Some(Route::HermesIntent));
         let plain = Topics::new("kitchen", false);
         assert_eq!(plain.route(HERMES_TEXT), None);
-        assert_eq!(plain.subscriptions(), ["mirai/kitchen/ask"]);
-        assert_eq!(t.subscriptions().len(), 3);
+        let ours = [
+            "mirai/kitchen/ask",
+            "mirai/kitchen/autonomous/set",
+            "mirai/kitchen/autonomous/run",
+        ];
+        assert_eq!(plain.subscriptions(), ours);
+        assert_eq!(t.subscriptions().len(), 5);
+        assert_eq!(
+            t.route("mirai/kitchen/autonomous/set"),
+            Some(Route::AutonomousSet)
+        );
+        assert_eq!(
+            t.route("mirai/kitchen/autonomous/run"),
+            Some(Route::AutonomousRun)
+        );
         let ha = Topics::new("kitchen", false).with_ha_status("homeassistant");
         assert_eq!(ha.route("homeassistant/status"), Some(Route::HaStatus));
-        assert_eq!(
-            ha.subscriptions(),
-            ["mirai/kitchen/ask", "homeassistant/status"]
-        );
+        assert_eq!(ha.subscriptions()[3], "homeassistant/status");
         assert!(!ha.is_valid_reply_to("homeassistant/status"));
     }
 
