@@ -16,7 +16,8 @@ use tokio::sync::{mpsc, watch};
 use super::emit;
 use crate::app::{self, App};
 use crate::devices::Entity;
-use crate::devices::zwave::entities::{Nodes, Plan, Switching, queries};
+use crate::devices::zwave::entities::{Nodes, Plan, Switching};
+use crate::devices::zwave::reading::read_node;
 use crate::devices::zwave::{Inclusion, Network, Node, NodeReport, Zwave};
 
 /// Progress steps an inclusion may queue before the printer takes them.
@@ -221,17 +222,10 @@ fn report_level(report: &crate::devices::zwave::command_class::Report) -> Option
 
 /// Reads the node's state into `nodes`; a Get that fails is logged and skipped.
 async fn read(zwave: &Zwave, node: &Node, nodes: &mut Nodes) {
-    for query in queries(node) {
-        match zwave.get(node.id, query).await {
-            Ok(report) => {
-                nodes.apply(&NodeReport {
-                    node: node.id,
-                    report,
-                });
-            }
-            Err(err) => tracing::warn!(node = node.id, cause = %err, "cannot read the node"),
-        }
-    }
+    read_node(zwave, node, |report| {
+        nodes.apply(&report);
+    })
+    .await;
 }
 
 fn show(nodes: &Nodes, id: u8, json: bool) -> anyhow::Result<ExitCode> {

@@ -12,10 +12,13 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::controller::{NodeReport, Zwave};
-use super::entities::{Label, Nodes, Plan, Switching, queries};
+use super::entities::{Action, Label, Nodes, Plan, Switching};
 use super::network::Network;
+use super::reading::read_node;
 use super::{Ended, ZwaveError, ZwaveSettings};
-use crate::devices::{Area, Backend, DeviceError, Entity, Outcome, ServiceCall};
+use crate::devices::{Area, Backend, Changes, DeviceError, Entity, Outcome, ServiceCall};
+
+mod thermostat;
 
 /// The back end's name in the registry.
 const BACKEND: &str = "zwave";
@@ -57,6 +60,7 @@ struct Inner {
 struct Shared {
     inner: Mutex<Inner>,
     changed: Condvar,
+    feed: watch::Sender<Changes>,
 }
 
 impl Shared {
@@ -65,8 +69,16 @@ impl Shared {
     }
 
     fn update(&self, f: impl FnOnce(&mut Inner)) {
-        f(&mut self.lock());
+        let available = {
+            let mut inner = self.lock();
+            f(&mut inner);
+            inner.status.connected
+        };
         self.changed.notify_all();
+        self.feed.send_modify(|c| {
+            c.serial += 1;
+            c.available = available;
+        });
     }
 }
 
@@ -89,6 +101,7 @@ impl ZwaveBackend {
                 zwave: None,
             }),
             changed: Condvar::new(),
+            feed: watch::channel(Changes::default()).0,
         });
         let (stop, stopped) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -221,17 +234,28 @@ impl Backend for ZwaveBackend {
         self.shared.lock().nodes.generation()
     }
 
+    fn changes(&self) -> Option<watch::Receiver<Changes>> {
+        Some(self.shared.feed.subscribe())
+    }
+
     fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError> {
-        let (plan, zwave, error) = {
+        let (action, zwave, error) = {
             let inner = self.shared.lock();
-            let plan = inner.nodes.plan(call)?;
-            (plan, inner.zwave.clone(), inner.status.error.clone())
+            let action = inner.nodes.plan(call)?;
+            (action, inner.zwave.clone(), inner.status.error.clone())
         };
+        if let Action::Refuse(reason) = action {
+            return Ok(Outcome::Refused { reason });
+        }
         let Some(zwave) = zwave else {
             let why = error.unwrap_or_else(|| "still starting".into());
             return Err(unavailable(&format!("the stick is not connected: {why}")));
         };
-        self.act(call, plan, zwave)
+        match action {
+            Action::Switch(plan) => self.act(call, plan, zwave),
+            Action::Climate(plan) => self.set_thermostat(plan, zwave),
+            Action::Refuse(reason) => Ok(Outcome::Refused { reason }),
+        }
     }
 }
 
@@ -323,17 +347,12 @@ async fn follow(
             if !node.listening {
                 continue; // a sleeping node answers when it wakes; its reports will come
             }
-            for query in queries(node) {
-                match zwave.get(node.id, query).await {
-                    Ok(report) => shared.update(|i| {
-                        i.nodes.apply(&NodeReport {
-                            node: node.id,
-                            report,
-                        });
-                    }),
-                    Err(err) => warn!(node = node.id, cause = %err, "cannot read a Z-Wave node"),
-                }
-            }
+            read_node(&zwave, node, |report| {
+                shared.update(|i| {
+                    i.nodes.apply(&report);
+                });
+            })
+            .await;
         }
     };
     tokio::select! {

@@ -17,15 +17,16 @@
 //! - [`controller`]: [`Zwave`], the handle the hub uses: start, set, get, reports, inclusion.
 //! - [`entities`]: the nodes as registry entities (pure): which entities, their state, what a
 //!   service call asks of a node.
+//! - [`reading`]: a node's whole state read with one Get per command class.
 //! - [`backend`]: [`ZwaveBackend`], the registry's back end: the driver on a thread of its own,
 //!   state from start-up reads and reports, calls as Set → Get → the truth.
 //! - `application`: the node command inside ApplicationCommandHandler 0x04 / Bridge… 0xA8.
 //! - [`command_class`]: the application payloads nodes send and receive (Basic, switches,
 //!   sensors, meters, notifications, battery, central scene, thermostat, door lock).
 //!
-//! Not yet: the CLI through the daemon's API, MQTT state and Home Assistant discovery,
-//! persistence of nodes (SQLite), exclusion, and Security S0 / S2 (secure inclusion; real door
-//! locks need it).
+//! Not yet: the CLI through the daemon's API, persistence of nodes (SQLite), exclusion, and
+//! Security S0 / S2 (secure inclusion; real door locks need it, so MIRAI shows a lock's state
+//! but refuses to lock or unlock it).
 
 pub(crate) mod application;
 pub mod backend;
@@ -37,6 +38,7 @@ pub mod frame;
 pub(crate) mod function;
 pub mod network;
 pub(crate) mod port;
+pub mod reading;
 pub mod receiver;
 pub(crate) mod serial_api;
 pub(crate) mod startup;
