@@ -1,6 +1,7 @@
 //! The Z-Wave back end against the zwave-js mock controller over TCP: the mock's nodes become
 //! registry entities with their state read at start-up, calls switch them and report what the
-//! node says afterwards, and a stick that is not there makes the back end unavailable.
+//! node says afterwards, a thermostat takes a setpoint and a mode through the registry, and a
+//! stick that is not there makes the back end unavailable.
 
 mod support {
     pub mod zwave_mock;
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mirai::devices::zwave::{BackendSettings, Label, ZwaveBackend, ZwaveSettings};
-use mirai::devices::{Backend, DeviceError, Domain, Outcome, ServiceCall};
+use mirai::devices::{Backend, DeviceError, Domain, Outcome, Registry, ServiceCall};
 
 use support::zwave_mock::ZwaveMock;
 
@@ -109,4 +110,43 @@ fn without_the_stick_calls_are_unavailable_and_say_why() {
         .call(&ServiceCall::new("light.zwave_2", "turn_on"))
         .unwrap_err();
     assert!(matches!(err, DeviceError::UnknownEntity(_)), "{err:?}");
+}
+
+#[test]
+fn a_thermostat_round_trip_through_the_registry() {
+    let mock = ZwaveMock::start("devices.js");
+    let b = std::sync::Arc::new(backend(&mock.url()));
+    assert!(b.wait_ready(WAIT), "{:?}\n{}", b.status(), mock.log());
+    let mut registry = Registry::new();
+    registry.add(b.clone());
+    let climate = || {
+        registry
+            .entity("climate.zwave_7")
+            .expect("a climate entity")
+    };
+    assert_eq!(climate().attributes["temperature"], 20.0);
+    assert_eq!(climate().attributes["current_temperature"], 19.5);
+    assert_eq!(climate().backend, "zwave");
+
+    let warmer = ServiceCall::new("climate.zwave_7", "set_temperature").with("temperature", 22.5);
+    let done = registry.call(&warmer).unwrap();
+    assert!(matches!(done, Outcome::Done { .. }), "{done:?}");
+    assert_eq!(climate().attributes["temperature"], 22.5);
+    let cool = ServiceCall::new("climate.zwave_7", "set_hvac_mode").with("hvac_mode", "cool");
+    assert_eq!(
+        registry.call(&cool).unwrap(),
+        Outcome::Done {
+            state: "cool".into()
+        }
+    );
+    assert_eq!(climate().state, "cool");
+    let bad = ServiceCall::new("climate.zwave_7", "set_hvac_mode").with("hvac_mode", "sauna");
+    let err = registry.call(&bad).unwrap_err();
+    assert!(
+        err.to_string().contains("hvac_mode must be one of"),
+        "{err}"
+    );
+    // The plug's meter and the multisensor's readings are entities too.
+    assert_eq!(state(&b, "sensor.zwave_6_energy"), "12.34");
+    assert_eq!(state(&b, "sensor.zwave_5_humidity"), "45");
 }
