@@ -20,11 +20,13 @@
 //! - `reflect`: the reply checked against what the tools did.
 //! - `turn`: one request from start to reply.
 //! - `confirmation`: actions waiting for a yes.
+//! - `control`: service calls from controls (MQTT command topics), through the action gate.
 //! - `safety`: the word gate, the action gate, confirmations.
 //! - `intents`: common home commands in English and Russian, without a model.
 
 mod cognition;
 mod confirmation;
+mod control;
 mod house;
 pub mod intents;
 pub mod persona;

@@ -269,7 +269,7 @@ impl Agent {
     }
 
     /// The action gate for a call (the entity looked up in the registry).
-    fn gate_for(&self, call: &ServiceCall) -> Gate {
+    pub(super) fn gate_for(&self, call: &ServiceCall) -> Gate {
         match self.registry.entity(&call.entity_id) {
             Some(e) => self.gate(&e, call),
             None => Gate::Allow,

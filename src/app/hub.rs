@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::metrics::Metrics;
-use crate::agent::{Agent, Reply, Request};
-use crate::devices::Entity;
+use crate::agent::{ActionReport, Agent, Reply, Request};
 use crate::devices::home_assistant::Events;
+use crate::devices::{Changes, Entity, ServiceCall};
 use crate::frontends::hub::Hub;
 use crate::frontends::mqtt::MqttState;
 use crate::llm::breaker::BreakerState;
@@ -184,6 +184,14 @@ impl AgentHub {
 }
 
 impl Hub for AgentHub {
+    fn act(&self, call: ServiceCall, source: &str) -> ActionReport {
+        self.agent.act(&call, source)
+    }
+
+    fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
+        self.agent.registry().change_feeds()
+    }
+
     fn respond(&self, request: Request) -> Reply {
         let start = Instant::now();
         let reply = self.agent.handle(&request);

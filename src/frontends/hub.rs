@@ -1,8 +1,8 @@
 //! What the daemon's front ends (MQTT, HTTP) need from the hub, as one trait, so that no front
 //! end knows which agent, memory or back end answers.
 
-use crate::agent::{Reply, Request};
-use crate::devices::Entity;
+use crate::agent::{ActionReport, Reply, Request};
+use crate::devices::{Changes, Entity, ServiceCall};
 
 /// The hub as front ends see it. Every method may block (SQLite, the models): front ends call
 /// it from their own threads or `spawn_blocking`, never from an async worker.
@@ -32,4 +32,19 @@ pub trait Hub: Send + Sync {
     fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String>;
     /// Removes the preference `key` of `user`; whether there was one.
     fn forget(&self, user: &str, key: &str) -> Result<bool, String>;
+    /// Carries out one service call from a control (an MQTT command topic) through the
+    /// action gate. Hubs without devices refuse.
+    fn act(&self, call: ServiceCall, source: &str) -> ActionReport {
+        let _ = source;
+        ActionReport {
+            call,
+            outcome: "failed".into(),
+            detail: "this hub does not act on devices".into(),
+            response: None,
+        }
+    }
+    /// The change feeds of the back ends whose entities front ends mirror, by back end name.
+    fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
+        Vec::new()
+    }
 }

@@ -20,11 +20,12 @@ use super::dedupe::Key;
 use super::discovery::{self, HA_ONLINE};
 use super::hermes::{self, RecentSessions};
 use super::message;
+use super::mirror::Controls;
 use super::state::MqttState;
 use super::topics::{OFFLINE, ONLINE, Route, Topics};
 use super::{Ended, MqttError};
-use crate::agent::{Reply, Request};
-use crate::devices::Entity;
+use crate::agent::{ActionReport, Reply, Request};
+use crate::devices::{Changes, Entity, ServiceCall};
 use crate::frontends::hub::Hub;
 
 /// The first wait after the broker goes away; doubles on each failed attempt.
@@ -52,6 +53,7 @@ pub(crate) struct Connection {
     /// Home Assistant's config topic and payload, if discovery is on.
     discovery: Option<(String, Vec<u8>)>,
     reporter: Option<Arc<Reporter>>,
+    controls: Option<Controls>,
 }
 
 impl Connection {
@@ -71,7 +73,14 @@ impl Connection {
             recent: RecentSessions::default(),
             discovery: None,
             reporter: None,
+            controls: None,
         }
+    }
+
+    /// Mirrors back-end entities and takes their commands through `controls`.
+    pub(crate) fn with_controls(mut self, controls: Option<Controls>) -> Self {
+        self.controls = controls;
+        self
     }
 
     /// Publishes the hub's figures through `reporter` on connect and every [`STATE_EVERY`].
@@ -112,6 +121,9 @@ impl Connection {
                     up_since = Some(Instant::now());
                     self.on_connect();
                     self.report_state();
+                    if let Some(c) = &self.controls {
+                        c.resync();
+                    }
                 }
                 Ok(Event::Incoming(Incoming::Publish(publish))) => self.on_publish(&publish),
                 Ok(_) => {}
@@ -194,6 +206,9 @@ impl Connection {
         if payload != HA_ONLINE.as_bytes() {
             return;
         }
+        if let Some(c) = &self.controls {
+            c.resync();
+        }
         debug!(topic, "Home Assistant is online: discovery sent again");
         if let Err(err) = (self.client).try_publish(topic, QoS::AtLeastOnce, true, config.clone()) {
             warn!(cause = %err, "discovery not sent");
@@ -209,6 +224,12 @@ impl Connection {
         };
         if route == Route::HaStatus {
             return self.on_ha_status(&publish.payload);
+        }
+        if route == Route::Control {
+            if let Some(c) = &self.controls {
+                c.command(topic, &publish.payload, publish.retain);
+            }
+            return;
         }
         self.state.count_in();
         let parsed = if publish.retain {
@@ -391,5 +412,13 @@ impl Hub for Reporter {
 
     fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
         self.hub.forget(user, key)
+    }
+
+    fn act(&self, call: ServiceCall, source: &str) -> ActionReport {
+        self.hub.act(call, source)
+    }
+
+    fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
+        self.hub.device_feeds()
     }
 }
