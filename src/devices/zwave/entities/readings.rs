@@ -23,6 +23,8 @@ pub(super) struct Press {
 pub(super) struct Readings {
     /// Multilevel Sensor values by type: (value, scale).
     pub(super) sensors: BTreeMap<u8, (f64, u8)>,
+    /// The sensor types the node listed, read or not.
+    sensor_types: Vec<u8>,
     /// Meter values by (meter type, scale, rate).
     meters: BTreeMap<(u8, u8, u8), f64>,
     /// On/off notification states by object id.
@@ -47,6 +49,7 @@ impl Readings {
                 self.sensors
                     .insert(*sensor_type, (value.value, value.scale));
             }
+            Report::SensorTypes { types } => self.sensor_types.clone_from(types),
             Report::Meter {
                 meter_type,
                 rate,
@@ -114,24 +117,13 @@ impl Readings {
     /// reporting power both ways) make one entity, the meter's value winning.
     pub(super) fn entities(&self, base: &Entity, prefix: &str) -> Vec<Entity> {
         let mut by_object: BTreeMap<String, Entity> = BTreeMap::new();
-        for (&sensor_type, &(value, scale)) in &self.sensors {
-            let e = match tables::sensor(sensor_type) {
-                Some(kind) => {
-                    let unit = kind.units.get(usize::from(scale)).copied().unwrap_or("");
-                    // Home Assistant's illuminance is in lux; a percentage has no class.
-                    let class = kind
-                        .class
-                        .filter(|_| unit != "%" || kind.object != "illuminance");
-                    let mut e = reading(base, prefix, kind.object, class, unit, value);
-                    e.attributes
-                        .insert("state_class".into(), json!("measurement"));
-                    e
-                }
-                None => {
-                    let object = format!("sensor_{sensor_type}");
-                    reading(base, prefix, &object, None, "", value)
-                }
-            };
+        let listed = self
+            .sensor_types
+            .iter()
+            .filter(|t| !self.sensors.contains_key(t));
+        let read = self.sensors.iter().map(|(t, v)| (*t, Some(*v)));
+        for (sensor_type, reading) in read.chain(listed.map(|t| (*t, None))) {
+            let e = sensor(base, prefix, sensor_type, reading);
             by_object.insert(e.id.clone(), e);
         }
         for (&(meter_type, scale, rate), &value) in &self.meters {
@@ -143,7 +135,7 @@ impl Readings {
                 2 => format!("{}_export", kind.object),
                 _ => kind.object.to_owned(),
             };
-            let mut e = reading(base, prefix, &object, kind.class, kind.unit, value);
+            let mut e = numeric(base, prefix, &object, kind.class, kind.unit, Some(value));
             e.attributes
                 .insert("state_class".into(), json!(kind.state_class));
             by_object.insert(e.id.clone(), e);
@@ -162,6 +154,31 @@ impl Readings {
     }
 }
 
+/// Multilevel Sensor type `sensor_type` with its reading (value, scale), if read yet.
+fn sensor(base: &Entity, prefix: &str, sensor_type: u8, reading: Option<(f64, u8)>) -> Entity {
+    let (value, scale) = reading.map_or((None, None), |(v, s)| (Some(v), Some(s)));
+    let Some(kind) = tables::sensor(sensor_type) else {
+        return numeric(
+            base,
+            prefix,
+            &format!("sensor_{sensor_type}"),
+            None,
+            "",
+            value,
+        );
+    };
+    let unit = scale.and_then(|s| kind.units.get(usize::from(s)).copied());
+    let unit = unit.unwrap_or("");
+    // Home Assistant's illuminance is in lux; a percentage has no class.
+    let class = kind
+        .class
+        .filter(|_| unit != "%" || kind.object != "illuminance");
+    let mut e = numeric(base, prefix, kind.object, class, unit, value);
+    e.attributes
+        .insert("state_class".into(), json!("measurement"));
+    e
+}
+
 /// `base` renamed "<node name> <what>".
 pub(super) fn named(base: &Entity, what: &str) -> Entity {
     let mut e = base.clone();
@@ -169,20 +186,20 @@ pub(super) fn named(base: &Entity, what: &str) -> Entity {
     e
 }
 
-/// A numeric sensor entity.
-fn reading(
+/// A numeric sensor entity; "unknown" until read.
+fn numeric(
     base: &Entity,
     prefix: &str,
     object: &str,
     class: Option<&str>,
     unit: &str,
-    value: f64,
+    value: Option<f64>,
 ) -> Entity {
     let mut e = named(base, &object.replace('_', " "));
     e.id = format!("sensor.{prefix}_{object}");
     e.domain = Domain::Sensor;
     e.device_class = class.map(str::to_owned);
-    e.state = format!("{value}");
+    e.state = value.map_or_else(|| "unknown".to_owned(), |v| format!("{v}"));
     if !unit.is_empty() {
         e.attributes
             .insert("unit_of_measurement".into(), Json::from(unit));

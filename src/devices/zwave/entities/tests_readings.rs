@@ -31,6 +31,9 @@ fn ids(nodes: &Nodes) -> Vec<String> {
 #[test]
 fn a_multisensor_becomes_one_sensor_per_type_and_binary_sensors_from_notifications() {
     let mut n = house();
+    // 31 · 02 Supported Sensor Report · 11 = bits 0 and 4: air temperature and humidity
+    n.apply(&bytes(5, "31 02 11"));
+    assert_eq!(entity(&n, "sensor.zwave_5_humidity").state, "unknown");
     // 31 · 05 Report · 01 air temperature · 22 = precision 1, °C, size 2 · 00 D7 = 21.5
     n.apply(&bytes(5, "31 05 01 22 00 D7"));
     // 05 humidity · 01 = precision 0, scale 0 (%), size 1 · 2D = 45
