@@ -32,6 +32,7 @@
 //! - `mirror`: those entities kept up to date from the back ends' change feeds, and their
 //!   commands carried out through the hub's action gate.
 //! - `connection`: the event loop: connect, subscribe, back off, route, report, leave.
+//! - `reporter`: the hub wrapped to report its figures and activity after each answer.
 //! - `state`: [`MqttState`], the counters the status page reads.
 
 mod answer;
@@ -42,6 +43,7 @@ mod discovery;
 mod hermes;
 mod message;
 mod mirror;
+mod reporter;
 mod settings;
 mod state;
 mod tls;
