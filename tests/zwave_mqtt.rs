@@ -162,11 +162,22 @@ async fn nodes_appear_in_home_assistant_and_commands_switch_them() {
     )
     .await;
 
-    // The thermostat takes a setpoint and a mode from its command topics.
+    // The thermostat takes a setpoint and a mode from its command topics, through the action
+    // gate: 40 °C is outside the safe setpoints and wants a confirmation, which a control
+    // cannot give, so it is denied and says so on the result topic.
     let climate = "mirai/zw/zwave/7/climate.zwave_7";
+    let result = format!("{climate}/result");
+    probe
+        .publish(&format!("{climate}/temperature/set"), "40")
+        .await;
+    let denied = until(&mut probe, &result, FOLLOW, |_| true).await;
+    assert_eq!(denied["outcome"], "denied", "{denied}");
+    assert_eq!(denied["service"], "set_temperature");
     probe
         .publish(&format!("{climate}/temperature/set"), "22.5")
         .await;
+    let done = until(&mut probe, &result, FOLLOW, |_| true).await;
+    assert_eq!(done["outcome"], "done", "{done}");
     until(&mut probe, climate, FOLLOW, |v| {
         v["attributes"]["temperature"] == 22.5
     })

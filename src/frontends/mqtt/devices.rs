@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::discovery;
 use super::topics::{OFFLINE, ONLINE};
+use crate::agent::ActionReport;
 use crate::devices::{Domain, Entity, ServiceCall};
 
 /// `{{ value_json.state }}`: every state topic carries `{state, attributes}`.
@@ -131,6 +132,26 @@ pub(crate) fn event_payload(e: &Entity) -> Option<Value> {
         }
     }
     Some(payload)
+}
+
+/// Where the outcome of a command on `topic` goes: `…/<entity_id>/result`.
+pub(crate) fn result_topic(topic: &str) -> Option<String> {
+    let base = topic.strip_suffix("/set")?;
+    let (head, last) = base.rsplit_once('/')?;
+    Some(if last.contains('.') {
+        format!("{base}/result")
+    } else {
+        format!("{head}/result")
+    })
+}
+
+/// A command's outcome: `{service, data, outcome, detail}` (`done`, `refused`, `failed`,
+/// `denied`).
+pub(crate) fn result_payload(report: &ActionReport) -> Value {
+    json!({
+        "service": report.call.service, "data": report.call.data,
+        "outcome": report.outcome, "detail": report.detail,
+    })
 }
 
 /// `mirai_<hub>_<entity id with _ for .>`.

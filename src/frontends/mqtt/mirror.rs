@@ -3,7 +3,7 @@
 //! configs, the back end's availability — plus an event for each new Central Scene press and
 //! empty retained messages for entities that went. [`Controls`] runs it on each back end's
 //! change feed and carries out commands from the command topics through the hub's action
-//! gate; nothing here calls a back end.
+//! gate, saying how each went on `…/<entity_id>/result`; nothing here calls a back end.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -137,6 +137,7 @@ pub(crate) struct Controls {
     mirror: Arc<Mutex<Mirror>>,
     kick: watch::Sender<u64>,
     state: Arc<MqttState>,
+    client: AsyncClient,
 }
 
 impl Controls {
@@ -168,6 +169,7 @@ impl Controls {
             mirror,
             kick,
             state,
+            client: client.clone(),
         })
     }
 
@@ -196,11 +198,19 @@ impl Controls {
                 return;
             }
         };
-        let hub = self.hub.clone();
+        let (hub, client) = (self.hub.clone(), self.client.clone());
+        let to = devices::result_topic(topic);
         tokio::task::spawn_blocking(move || {
             let report = hub.act(call, "mqtt");
             info!(entity = %report.call.entity_id, service = %report.call.service,
                   outcome = %report.outcome, detail = %report.detail, "MQTT command");
+            let Some(to) = to else {
+                return;
+            };
+            let payload = devices::result_payload(&report).to_string();
+            if let Err(err) = client.try_publish(&to, QoS::AtLeastOnce, false, payload) {
+                debug!(cause = %err, topic = %to, "command result dropped: client channel full");
+            }
         });
     }
 }

@@ -162,3 +162,12 @@ fn commands_become_service_calls() {
             .contains("UTF-8")
     );
 }
+
+#[test]
+fn command_results_go_beside_the_entity() {
+    let base = "mirai/home/zwave/7/climate.zwave_7";
+    let result = Some(format!("{base}/result"));
+    assert_eq!(result_topic(&format!("{base}/set")), result);
+    assert_eq!(result_topic(&format!("{base}/temperature/set")), result);
+    assert_eq!(result_topic(base), None);
+}
