@@ -311,3 +311,28 @@ async fn a_thermostat_takes_a_mode_and_a_setpoint() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn a_scene_paddle_sends_a_central_scene_notification() {
+    tokio::time::timeout(WAIT, async {
+        let z = start("devices.js").await;
+        let mut reports = z.zwave.reports();
+        z.zwave.set(8, Target::Switch(true)).await.unwrap();
+        let got = reports.next().await.unwrap();
+        assert_eq!(got.node, 8);
+        assert!(
+            matches!(
+                got.report,
+                Report::CentralScene {
+                    scene: 1,
+                    key_attribute: 0,
+                    ..
+                }
+            ),
+            "{got:?}"
+        );
+        z.shut_down().await;
+    })
+    .await
+    .unwrap();
+}

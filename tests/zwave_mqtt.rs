@@ -2,7 +2,8 @@
 //! (`tests/zwave/devices.js`: a multisensor, a metering plug, a thermostat) and a real
 //! Mosquitto. Each node's entities appear as retained state with Home Assistant discovery, a
 //! report from the mock updates the retained state, commands on the command topics switch
-//! the plug and set the thermostat through the hub's action gate, and the state follows.
+//! the plug and set the thermostat through the hub's action gate, the state follows, and a
+//! scene press becomes a Home Assistant event.
 
 mod support {
     pub mod mosquitto;
@@ -184,4 +185,21 @@ async fn nodes_appear_in_home_assistant_and_commands_switch_them() {
     .await;
     probe.publish(&format!("{climate}/mode/set"), "cool").await;
     until(&mut probe, climate, FOLLOW, state_is("cool")).await;
+
+    // A press on the wall switch's scene paddle is an event for Home Assistant: its event
+    // entity is announced, then the press goes out once, not retained.
+    let wall = "mirai/zw/zwave/8/switch.zwave_8";
+    let events = "mirai/zw/zwave/8/sensor.zwave_8_scene/event";
+    let scene = "homeassistant/event/mirai_zw_sensor_zwave_8_scene_event/config";
+    let mut scenes = Probe::connect(&broker, "zw-scenes", &[events, scene]).await;
+    probe.publish(&format!("{wall}/set"), "ON").await;
+    let config = until(&mut scenes, scene, FOLLOW, |_| true).await;
+    assert_eq!(config["state_topic"], events);
+    let types = config["event_types"].as_array().unwrap();
+    assert!(types.contains(&"held".into()), "{types:?}");
+    let press = until(&mut scenes, events, FOLLOW, |_| true).await;
+    let got = (press["event_type"].as_str(), press["scene"].as_u64());
+    assert_eq!(got, (Some("pressed"), Some(1)), "{press}");
+    let switched = until(&mut probe, &format!("{wall}/result"), FOLLOW, |_| true).await;
+    assert_eq!(switched["outcome"], "done", "{switched}");
 }

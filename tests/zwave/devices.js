@@ -7,9 +7,26 @@
 //           60 W while on (0 W off); switching it sends the new power unasked, as plugs do
 //   node 7: thermostat: Thermostat Mode (0x40) v3 off/heat/cool/auto, Thermostat Setpoint
 //           (0x43) v3 heating 20 °C, Multilevel Sensor air temperature 19.5 °C
+//   node 8: wall switch with a scene paddle: Binary Switch (0x25) v2 and Central Scene (0x5B)
+//           v3; switching it (the test's trigger for a finger on the paddle) also sends a
+//           Central Scene Notification: scene 1, key pressed once
 module.exports.default = ({ require }) => {
-	const { BasicCCSet, BinarySwitchCCSet, MeterCCReport, NotificationCCReport } =
-		require("@zwave-js/cc");
+	const {
+		BasicCCSet,
+		BinarySwitchCCSet,
+		CentralSceneCCNotification,
+		MeterCCReport,
+		NotificationCCReport,
+	} = require("@zwave-js/cc");
+	let sequence = 0;
+	// zwave-js only ever receives Central Scene Notifications, so its class has no
+	// serializer: this one writes `sequence keyAttributes scene` (CC spec 4.16.5).
+	class ScenePress extends CentralSceneCCNotification {
+		serialize(ctx) {
+			this.payload = Uint8Array.from([this.sequenceNumber, this.keyAttribute, this.sceneNumber]);
+			return super.serialize(ctx);
+		}
+	}
 	let plugOn = false;
 	const watts = () => (plugOn ? 60 : 0);
 	return {
@@ -85,6 +102,17 @@ module.exports.default = ({ require }) => {
 					],
 				},
 			},
+			{
+				id: 8,
+				capabilities: {
+					genericDeviceClass: 0x10,
+					specificDeviceClass: 0x01,
+					commandClasses: [
+						{ ccId: 0x25, isSupported: true, version: 2, defaultValue: false },
+						{ ccId: 0x5b, isSupported: true, version: 3 },
+					],
+				},
+			},
 		],
 		onInit(controller, nodes) {
 			nodes[0].defineBehavior({
@@ -111,6 +139,20 @@ module.exports.default = ({ require }) => {
 						value: watts(),
 					});
 					return { action: "sendCC", cc: power };
+				},
+			});
+			nodes[3].defineBehavior({
+				handleCC(controller, self, cc) {
+					if (!(cc instanceof BinarySwitchCCSet)) return undefined;
+					self.state.set("BinarySwitch_currentValue", cc.targetValue);
+					sequence = (sequence + 1) % 256;
+					const press = new ScenePress({
+						nodeId: controller.ownNodeId,
+						sequenceNumber: sequence,
+						keyAttribute: 0,
+						sceneNumber: 1,
+					});
+					return { action: "sendCC", cc: press };
 				},
 			});
 		},
