@@ -16,7 +16,7 @@
 //! `{state, attributes}` on `mirai/H/<backend>/<node>/<entity_id>`, the back end's link on
 //! `mirai/H/<backend>/status`, a Home Assistant config per entity (one device per node), and
 //! commands on `…/<entity_id>/set` (and `/brightness/set`, `/mode/set`, `/temperature/set`)
-//! that pass the action gate like any request.
+//! that pass the action gate like any request, each answered on `…/<entity_id>/result`.
 //!
 //! # Layout
 //!
