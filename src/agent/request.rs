@@ -19,6 +19,8 @@ pub enum Source {
     Http,
     /// The autonomous scheduler.
     Autonomous,
+    /// A control, not words: a Home Assistant switch or thermostat card over MQTT.
+    Control,
 }
 
 /// One thing a person (or the scheduler) asked.

@@ -366,6 +366,7 @@ fn source_name(req: &Request) -> &'static str {
         super::Source::Voice => "voice",
         super::Source::Http => "http",
         super::Source::Autonomous => "autonomous",
+        super::Source::Control => "control",
     }
 }
 

@@ -12,7 +12,7 @@ use super::metrics::Metrics;
 use crate::agent::{ActionReport, Agent, Reply, Request};
 use crate::devices::home_assistant::Events;
 use crate::devices::zwave::ZwaveBackend;
-use crate::devices::{Entity, ServiceCall};
+use crate::devices::{Changes, Entity, ServiceCall};
 use crate::frontends::hub::Hub;
 use crate::frontends::mqtt::MqttState;
 use crate::llm::breaker::BreakerState;
@@ -192,6 +192,10 @@ impl AgentHub {
 }
 
 impl Hub for AgentHub {
+    fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
+        self.agent.registry().change_feeds()
+    }
+
     fn respond(&self, request: Request) -> Reply {
         let start = Instant::now();
         let reply = self.agent.handle(&request);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::agent::{ActionReport, Reply, Request};
 use crate::devices::zwave::ZwaveBackend;
-use crate::devices::{Entity, ServiceCall};
+use crate::devices::{Changes, Entity, ServiceCall};
 
 /// The hub as front ends see it. Every method may block (SQLite, the models): front ends call
 /// it from their own threads or `spawn_blocking`, never from an async worker.
@@ -44,5 +44,9 @@ pub trait Hub: Send + Sync {
     /// The Z-Wave stick this hub drives, if it drives one.
     fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
         None
+    }
+    /// The change feeds of the back ends whose entities front ends mirror, by back end name.
+    fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
+        Vec::new()
     }
 }

@@ -25,6 +25,8 @@ pub(crate) enum Route {
     HermesIntent,
     /// `<discovery prefix>/status`: Home Assistant's birth and last will.
     HaStatus,
+    /// `mirai/<hub_id>/<backend>/<node>/<entity_id>[/<what>]/set`: a control's command.
+    Control,
 }
 
 /// One hub's topics.
@@ -35,6 +37,7 @@ pub(crate) struct Topics {
     status: String,
     hermes: bool,
     ha_status: Option<String>,
+    controls: Option<super::devices::DeviceTopics>,
 }
 
 impl Topics {
@@ -46,7 +49,14 @@ impl Topics {
             status: format!("mirai/{hub_id}/status"),
             hermes,
             ha_status: None,
+            controls: None,
         }
+    }
+
+    /// Also listens to the command topics of mirrored entities.
+    pub(crate) fn with_controls(mut self, controls: super::devices::DeviceTopics) -> Topics {
+        self.controls = Some(controls);
+        self
     }
 
     /// Also listens to Home Assistant's status under discovery prefix `prefix`.
@@ -79,6 +89,9 @@ impl Topics {
     pub(crate) fn subscriptions(&self) -> Vec<String> {
         let mut topics = vec![self.ask.clone()];
         topics.extend(self.ha_status.clone());
+        if let Some(controls) = &self.controls {
+            topics.extend(controls.subscriptions());
+        }
         if self.hermes {
             topics.extend([HERMES_TEXT.to_owned(), HERMES_INTENTS.to_owned()]);
         }
@@ -91,6 +104,8 @@ impl Topics {
             Some(Route::Ask)
         } else if self.ha_status.as_deref() == Some(topic) {
             Some(Route::HaStatus)
+        } else if self.controls.as_ref().is_some_and(|c| c.is_command(topic)) {
+            Some(Route::Control)
         } else if !self.hermes {
             None
         } else if topic == HERMES_TEXT {
@@ -135,6 +150,15 @@ mod tests {
             ["mirai/kitchen/ask", "homeassistant/status"]
         );
         assert!(!ha.is_valid_reply_to("homeassistant/status"));
+        let devices = super::super::devices::DeviceTopics::new("kitchen", None);
+        let c = Topics::new("kitchen", false).with_controls(devices);
+        let set = "mirai/kitchen/zwave/5/light.zwave_5/set";
+        assert_eq!(c.route(set), Some(Route::Control));
+        let brightness = "mirai/kitchen/zwave/5/light.zwave_5/brightness/set";
+        assert_eq!(c.route(brightness), Some(Route::Control));
+        assert_eq!(c.route("mirai/kitchen/zwave/5/light.zwave_5"), None);
+        assert_eq!(c.route("mirai/hall/zwave/5/light.zwave_5/set"), None);
+        assert_eq!(c.subscriptions().len(), 3);
     }
 
     #[test]
