@@ -1,6 +1,8 @@
 //! The Z-Wave back end against the zwave-js mock controller over TCP: the mock's nodes become
 //! registry entities with their state read at start-up, calls switch them and report what the
-//! node says afterwards, and a stick that is not there makes the back end unavailable.
+//! node says afterwards, a thermostat takes a setpoint and a mode through the registry, nodes
+//! kept in the memory are entities before the stick answers, and a stick that is not there
+//! makes the back end unavailable.
 
 mod support {
     pub mod zwave_mock;
@@ -10,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mirai::devices::zwave::{BackendSettings, Label, ZwaveBackend, ZwaveSettings};
-use mirai::devices::{Backend, DeviceError, Domain, Outcome, ServiceCall};
+use mirai::devices::{Backend, DeviceError, Domain, Outcome, Registry, ServiceCall};
 use mirai::memory::{Memory, Settings as MemorySettings, ZwaveNodeRow};
 
 use support::zwave_mock::ZwaveMock;
@@ -139,6 +141,8 @@ fn kept_nodes_are_entities_before_the_stick_answers_and_when_it_is_gone() {
     );
     assert_eq!(state(&first, "switch.zwave_2"), "off");
     drop(first);
+    // The thermometer's listed type is kept, so its sensor is an entity before it answers.
+    assert_eq!(memory(&db).zwave_sensor_types().unwrap(), [(4, vec![0x01])]);
     drop(mock);
 
     // A restart with the stick unplugged: the nodes are there at once, their state unknown.
@@ -219,4 +223,43 @@ fn a_kept_node_keeps_its_classes_until_asked_to_refresh() {
     let kept = memory(&db).zwave_nodes().unwrap();
     assert_eq!(kept[0].command_classes, [0x25, 0x86]);
     assert_eq!(kept.len(), 3);
+}
+
+#[test]
+fn a_thermostat_round_trip_through_the_registry() {
+    let mock = ZwaveMock::start("devices.js");
+    let b = std::sync::Arc::new(backend(&mock.url()));
+    assert!(b.wait_ready(WAIT), "{:?}\n{}", b.status(), mock.log());
+    let mut registry = Registry::new();
+    registry.add(b.clone());
+    let climate = || {
+        registry
+            .entity("climate.zwave_7")
+            .expect("a climate entity")
+    };
+    assert_eq!(climate().attributes["temperature"], 20.0);
+    assert_eq!(climate().attributes["current_temperature"], 19.5);
+    assert_eq!(climate().backend, "zwave");
+
+    let warmer = ServiceCall::new("climate.zwave_7", "set_temperature").with("temperature", 22.5);
+    let done = registry.call(&warmer).unwrap();
+    assert!(matches!(done, Outcome::Done { .. }), "{done:?}");
+    assert_eq!(climate().attributes["temperature"], 22.5);
+    let cool = ServiceCall::new("climate.zwave_7", "set_hvac_mode").with("hvac_mode", "cool");
+    assert_eq!(
+        registry.call(&cool).unwrap(),
+        Outcome::Done {
+            state: "cool".into()
+        }
+    );
+    assert_eq!(climate().state, "cool");
+    let bad = ServiceCall::new("climate.zwave_7", "set_hvac_mode").with("hvac_mode", "sauna");
+    let err = registry.call(&bad).unwrap_err();
+    assert!(
+        err.to_string().contains("hvac_mode must be one of"),
+        "{err}"
+    );
+    // The plug's meter and the multisensor's readings are entities too.
+    assert_eq!(state(&b, "sensor.zwave_6_energy"), "12.34");
+    assert_eq!(state(&b, "sensor.zwave_5_humidity"), "45");
 }

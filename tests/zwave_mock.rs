@@ -1,16 +1,21 @@
 //! The Z-Wave driver against the zwave-js mock controller over TCP (`shared/zwave-mock/`),
 //! one network file from `tests/zwave/` per scenario: start-up and the node list, node
 //! information, switching a binary switch and a dimmer and reading them back, reading a
-//! temperature, a node's unsolicited report, a command to a missing node, and inclusion.
+//! temperature, a node's unsolicited report, a command to a missing node, inclusion, exclusion,
+//! a node the memory knows not asked again, and
+//! (`devices.js`) a multisensor, a metering plug and a thermostat read into entities.
 //! Every wait is for a frame, bounded by the driver's own timeouts and [`WAIT`].
 
 mod support {
     pub mod zwave_mock;
 }
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mirai::devices::zwave::command_class::Report;
+use mirai::devices::zwave::entities::Nodes;
+use mirai::devices::zwave::reading::read_node;
 use mirai::devices::zwave::{
     Ended, Exclusion, Inclusion, Network, Node, Query, Target, TxStatus, Zwave, ZwaveError,
     ZwaveSettings,
@@ -258,6 +263,135 @@ async fn a_node_the_memory_knows_is_not_asked_for_its_information_again() {
         assert_eq!(network.node(3).unwrap().command_classes, [0x26, 0x86]);
         stop.send(true).unwrap();
         assert!(matches!(task.await.unwrap(), Ended::Shutdown));
+    })
+    .await
+    .unwrap();
+}
+
+/// `devices.js`'s nodes read as start-up reads them, into the registry's entities.
+async fn read_all(z: &Running) -> Nodes {
+    let mut nodes = Nodes::new(BTreeMap::new());
+    nodes.set_network(&z.network);
+    for node in z
+        .network
+        .nodes
+        .iter()
+        .filter(|n| n.id != z.network.own_node)
+    {
+        read_node(&z.zwave, node, |report| {
+            nodes.apply(&report);
+        })
+        .await;
+    }
+    nodes
+}
+
+fn state(nodes: &Nodes, id: &str) -> String {
+    let all = || {
+        nodes
+            .entities()
+            .into_iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>()
+    };
+    let e = nodes
+        .entity(id)
+        .unwrap_or_else(|| panic!("no {id} in {:?}", all()));
+    e.state
+}
+
+#[tokio::test]
+async fn a_multisensor_lists_its_types_and_reports_motion() {
+    tokio::time::timeout(WAIT, async {
+        let z = start("devices.js").await;
+        let mut nodes = read_all(&z).await;
+        assert_eq!(state(&nodes, "sensor.zwave_5_temperature"), "21.5");
+        assert_eq!(state(&nodes, "sensor.zwave_5_humidity"), "45");
+        let humidity = nodes.entity("sensor.zwave_5_humidity").unwrap();
+        assert_eq!(humidity.device_class.as_deref(), Some("humidity"));
+        assert_eq!(humidity.attributes["unit_of_measurement"], "%");
+        // Motion is not a state anyone can read; it comes when it happens.
+        assert!(nodes.entity("binary_sensor.zwave_5_motion").is_none());
+        let mut reports = z.zwave.reports();
+        z.zwave.set(5, Target::Basic(0xFF)).await.unwrap();
+        let got = reports.next().await.unwrap();
+        assert!(nodes.apply(&got), "{got:?}");
+        assert_eq!(state(&nodes, "binary_sensor.zwave_5_motion"), "on");
+        z.shut_down().await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_metering_plug_reports_energy_and_its_power_when_switched() {
+    tokio::time::timeout(WAIT, async {
+        let z = start("devices.js").await;
+        let mut nodes = read_all(&z).await;
+        assert_eq!(state(&nodes, "switch.zwave_6"), "off");
+        assert_eq!(state(&nodes, "sensor.zwave_6_energy"), "12.34");
+        assert_eq!(state(&nodes, "sensor.zwave_6_power"), "0");
+        let energy = nodes.entity("sensor.zwave_6_energy").unwrap();
+        assert_eq!(energy.attributes["unit_of_measurement"], "kWh");
+        assert_eq!(energy.attributes["state_class"], "total_increasing");
+        let mut reports = z.zwave.reports();
+        z.zwave.set(6, Target::Switch(true)).await.unwrap();
+        let got = reports.next().await.unwrap();
+        assert!(nodes.apply(&got), "{got:?}");
+        assert_eq!(state(&nodes, "sensor.zwave_6_power"), "60");
+        z.shut_down().await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_thermostat_takes_a_mode_and_a_setpoint() {
+    tokio::time::timeout(WAIT, async {
+        let z = start("devices.js").await;
+        let nodes = read_all(&z).await;
+        let climate = nodes.entity("climate.zwave_7").unwrap();
+        assert_eq!(climate.attributes["temperature"], 20.0);
+        assert_eq!(climate.attributes["current_temperature"], 19.5);
+        z.zwave.set(7, Target::Mode(1)).await.unwrap();
+        let mode = z.zwave.get(7, Query::Mode).await.unwrap();
+        assert_eq!(mode, Report::ThermostatMode { mode: 1 });
+        let warmer = Target::Setpoint {
+            setpoint_type: 1,
+            value: 22.5,
+            scale: 0,
+        };
+        z.zwave.set(7, warmer).await.unwrap();
+        match z.zwave.get(7, Query::Setpoint(1)).await.unwrap() {
+            Report::ThermostatSetpoint { value, .. } => assert_eq!(value.value, 22.5),
+            other => panic!("not a setpoint: {other:?}"),
+        }
+        z.shut_down().await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_scene_paddle_sends_a_central_scene_notification() {
+    tokio::time::timeout(WAIT, async {
+        let z = start("devices.js").await;
+        let mut reports = z.zwave.reports();
+        z.zwave.set(8, Target::Switch(true)).await.unwrap();
+        let got = reports.next().await.unwrap();
+        assert_eq!(got.node, 8);
+        assert!(
+            matches!(
+                got.report,
+                Report::CentralScene {
+                    scene: 1,
+                    key_attribute: 0,
+                    ..
+                }
+            ),
+            "{got:?}"
+        );
+        z.shut_down().await;
     })
     .await
     .unwrap();

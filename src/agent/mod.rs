@@ -151,7 +151,7 @@ impl Agent {
     }
 
     /// Carries out one device call asked for directly rather than in words (`mirai zwave
-    /// set`, `POST /api/zwave/nodes/{id}`): it passes the action gate like any action and the
+    /// set`, `POST /api/zwave/nodes/{id}`, a Home Assistant control on MQTT): it passes the action gate like any action and the
     /// decision is audited with its outcome. A call the gate would hold for a yes is not
     /// carried out (there is no conversation to say yes in): asked in words, it can be.
     pub fn act(&self, req: &Request, call: &ServiceCall) -> ActionReport {

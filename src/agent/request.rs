@@ -21,6 +21,8 @@ pub enum Source {
     Autonomous,
     /// The hub's GPIO button.
     Gpio,
+    /// A control, not words: a Home Assistant switch or thermostat card over MQTT.
+    Control,
 }
 
 /// One thing a person (or the scheduler) asked.

@@ -383,6 +383,7 @@ fn source_name(req: &Request) -> &'static str {
         super::Source::Http => "http",
         super::Source::Autonomous => "autonomous",
         super::Source::Gpio => "gpio",
+        super::Source::Control => "control",
     }
 }
 

@@ -17,7 +17,7 @@ use crate::autonomous::tasks::{self, TaskCall, TaskError};
 use crate::devices::gpio::HubLight;
 use crate::devices::home_assistant::Events;
 use crate::devices::zwave::ZwaveBackend;
-use crate::devices::{Entity, ServiceCall};
+use crate::devices::{Changes, Entity, ServiceCall};
 use crate::frontends::hub::{Autonomous, Hub};
 use crate::frontends::mqtt::MqttState;
 use crate::llm::breaker::BreakerState;
@@ -261,6 +261,10 @@ impl AgentHub {
 }
 
 impl Hub for AgentHub {
+    fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
+        self.agent.registry().change_feeds()
+    }
+
     fn respond(&self, request: Request) -> Reply {
         let start = Instant::now();
         let reply = self.busy_with(|| self.agent.handle(&request));

@@ -223,6 +223,18 @@ pub enum DeviceError {
     },
 }
 
+/// What a back end's change feed says: a counter that moves whenever its entities' states,
+/// names or number change, and whether it reaches its devices now. Front ends that mirror
+/// entities elsewhere (MQTT with Home Assistant discovery) wait on it and read the entities
+/// again; a feed may skip counts, never a change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Moves on every change.
+    pub serial: u64,
+    /// The back end reaches its devices (the link is up).
+    pub available: bool,
+}
+
 /// A source of entities that can act on them.
 pub trait Backend: Send + Sync {
     /// Short name: `demo`, `home_assistant`, `zwave`…
@@ -249,6 +261,11 @@ pub trait Backend: Send + Sync {
     /// areas change (not when a state changes): whoever indexes names rebuilds on a change.
     fn generation(&self) -> u64 {
         0
+    }
+    /// A feed of its changes, for back ends whose state is worth mirroring (Z-Wave); `None`
+    /// for those that have their own home (Home Assistant) or none.
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<Changes>> {
+        None
     }
 }
 
@@ -310,6 +327,13 @@ impl Registry {
         self.backends.iter().fold(0u64, |acc, b| {
             acc.wrapping_mul(31).wrapping_add(b.generation())
         })
+    }
+
+    /// The change feeds of the back ends that have one, by back end name.
+    pub fn change_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
+        (self.backends.iter())
+            .filter_map(|b| Some((b.name().to_owned(), b.changes()?)))
+            .collect()
     }
 
     /// Carries out `call` on the back end that owns its entity.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::agent::{ActionReport, Reply, Request};
 use crate::autonomous::tasks::{TaskCall, TaskError};
 use crate::devices::zwave::ZwaveBackend;
-use crate::devices::{Entity, ServiceCall};
+use crate::devices::{Changes, Entity, ServiceCall};
 
 /// What Home Assistant's autonomous switch and button ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,5 +68,9 @@ pub trait Hub: Send + Sync {
     /// The Z-Wave stick this hub drives, if it drives one.
     fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
         None
+    }
+    /// The change feeds of the back ends whose entities front ends mirror, by back end name.
+    fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
+        Vec::new()
     }
 }

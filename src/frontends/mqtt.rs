@@ -12,6 +12,12 @@
 //! the hub through one retained device discovery message, sent on every connect and again
 //! whenever Home Assistant says `online` on `<prefix>/status`.
 //!
+//! Back ends with a change feed (Z-Wave) are mirrored: each entity's retained
+//! `{state, attributes}` on `mirai/H/<backend>/<node>/<entity_id>`, the back end's link on
+//! `mirai/H/<backend>/status`, a Home Assistant config per entity (one device per node), and
+//! commands on `…/<entity_id>/set` (and `/brightness/set`, `/mode/set`, `/temperature/set`)
+//! that pass the action gate like any request, each answered on `…/<entity_id>/result`.
+//!
 //! # Layout
 //!
 //! - `settings`: [`MqttSettings`] and its `mqtt://` URL parser.
@@ -21,17 +27,25 @@
 //! - `answer`: the hub on the blocking pool, a bounded number at a time; answers out.
 //! - `dedupe`: the questions seen lately, so a redelivery never acts twice; pure.
 //! - `discovery`: Home Assistant's device discovery payload, pure, and [`unregister`].
+//! - `devices`: back-end entities on MQTT, pure: state topics, per-entity discovery configs,
+//!   command topics and their payloads.
+//! - `mirror`: those entities kept up to date from the back ends' change feeds, and their
+//!   commands carried out through the hub's action gate.
 //! - `connection`: the event loop: connect, subscribe, back off, route, report, leave.
+//! - `reporter`: the hub wrapped to report its figures and activity after each answer.
 //! - `state`: [`MqttState`], the counters the status page reads.
 //! - `outbox`: [`Outbox`], what the hub says unasked (scheduled tasks' results).
 
 mod answer;
 mod connection;
 mod dedupe;
+mod devices;
 mod discovery;
 mod hermes;
 mod message;
+mod mirror;
 mod outbox;
+mod reporter;
 mod settings;
 mod state;
 mod tls;
@@ -113,6 +127,12 @@ pub async fn run(
     if let Some(prefix) = &settings.discovery_prefix {
         topics = topics.with_ha_status(prefix);
     }
+    let devices =
+        devices::DeviceTopics::new(&settings.hub_id, settings.discovery_prefix.as_deref());
+    let mirrored = !hub.device_feeds().is_empty();
+    if mirrored {
+        topics = topics.with_controls(devices.clone());
+    }
     let mut opts = options(&settings, topics.status());
     tls::secure(&mut opts, &settings)?;
     let (client, mut events) = AsyncClient::new(opts, REQUEST_CHANNEL_CAP);
@@ -128,6 +148,9 @@ pub async fn run(
         pair.0.clone(),
         &settings.hub_id,
     ));
+    let controls = mirrored
+        .then(|| mirror::Controls::start(reporter.clone(), &pair.0, devices, state.clone()))
+        .flatten();
     let mut answerer = answer::Answerer::new(reporter.clone(), pair.0.clone(), state.clone());
     if settings.partial_replies {
         answerer = answerer.with_partials(topics.partial());
@@ -138,6 +161,7 @@ pub async fn run(
     connection::Connection::new(pair, topics, state, answerer)
         .with_discovery(discovery)
         .with_reporter(reporter)
+        .with_controls(controls)
         .drive(shutdown)
         .await
 }

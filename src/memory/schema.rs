@@ -22,7 +22,17 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+
+/// Version 7: the Multilevel Sensor types each Z-Wave node listed or reported, so a kept
+/// sensor's entities are there before it answers (a sleeping one may not for hours).
+const V7: &str = r#"
+CREATE TABLE zwave_sensor_types (
+    id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 232),
+    types TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+"#;
 
 /// Version 5: the Z-Wave nodes start-up learned, so they are known before the stick answers.
 const V5: &str = r#"

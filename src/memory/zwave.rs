@@ -1,6 +1,8 @@
 //! The Z-Wave nodes start-up learned (device classes, command classes, listening), kept so
 //! that after a restart the hub shows its nodes before the stick answers, or when it is gone,
-//! and asks a node for its information frame only when it is new or has changed.
+//! and asks a node for its information frame only when it is new or has changed. Beside them,
+//! the Multilevel Sensor types each node listed or reported: a sensor's entities are one per
+//! type, and a sleeping sensor may not answer for hours after a restart.
 //!
 //! Rows are read strictly: a row another program or a damaged file left behind (an id outside
 //! 1–232, a class that is not a byte, command classes that are not hex pairs) is an error that
@@ -56,7 +58,8 @@ impl Memory {
         Ok(nodes)
     }
 
-    /// Replaces every stored node with `nodes` (what start-up just found), in one commit.
+    /// Replaces every stored node with `nodes` (what start-up just found), in one commit; the
+    /// sensor types of nodes no longer there go with them.
     pub fn save_zwave_nodes(&mut self, nodes: &[ZwaveNodeRow]) -> Result<(), MemoryError> {
         let now = crate::clock::now_ms();
         write(&mut self.conn, |tx| {
@@ -64,6 +67,51 @@ impl Memory {
             for n in nodes {
                 insert(tx, n, now)?;
             }
+            tx.execute(
+                "DELETE FROM zwave_sensor_types WHERE id NOT IN (SELECT id FROM zwave_nodes)",
+                [],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The Multilevel Sensor types kept for each node, by node id; an unreadable row is an
+    /// error naming it.
+    pub fn zwave_sensor_types(&self) -> Result<Vec<(u8, Vec<u8>)>, MemoryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, types FROM zwave_sensor_types ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, types) = row.map_err(|e| {
+                MemoryError::InvalidInput(format!("a stored Z-Wave sensor row is unreadable: {e}"))
+            })?;
+            let bad = |what: &str| {
+                MemoryError::InvalidInput(format!(
+                    "stored Z-Wave sensor types of node {id}: {what}"
+                ))
+            };
+            let node = (u8::try_from(id).ok())
+                .filter(|n| (1..=232).contains(n))
+                .ok_or_else(|| bad("the id is not within 1..=232"))?;
+            let types = from_hex_pairs(&types)
+                .ok_or_else(|| bad(&format!("{types:?} are not hex pairs")))?;
+            out.push((node, types));
+        }
+        Ok(out)
+    }
+
+    /// Keeps the Multilevel Sensor types node `id` listed or reported, replacing what was kept.
+    pub fn save_zwave_sensor_types(&mut self, id: u8, types: &[u8]) -> Result<(), MemoryError> {
+        let now = crate::clock::now_ms();
+        write(&mut self.conn, |tx| {
+            tx.execute(
+                "INSERT INTO zwave_sensor_types (id, types, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET types = excluded.types,
+                     updated_at = excluded.updated_at",
+                params![id, hex_pairs(types), now],
+            )?;
             Ok(())
         })
     }
@@ -74,9 +122,10 @@ impl Memory {
         write(&mut self.conn, |tx| insert(tx, node, now))
     }
 
-    /// Forgets node `id` (it left the network); whether it was kept.
+    /// Forgets node `id` and its sensor types (it left the network); whether it was kept.
     pub fn forget_zwave_node(&mut self, id: u8) -> Result<bool, MemoryError> {
         write(&mut self.conn, |tx| {
+            tx.execute("DELETE FROM zwave_sensor_types WHERE id = ?1", params![id])?;
             Ok(tx.execute("DELETE FROM zwave_nodes WHERE id = ?1", params![id])? > 0)
         })
     }
@@ -112,6 +161,17 @@ fn hex_pairs(bytes: &[u8]) -> String {
     pairs.join(" ")
 }
 
+/// `"25 86"` → `[0x25, 0x86]`; `None` unless every word is two hex digits.
+fn from_hex_pairs(text: &str) -> Option<Vec<u8>> {
+    text.split_whitespace()
+        .map(|pair| {
+            u8::from_str_radix(pair, 16)
+                .ok()
+                .filter(|_| pair.len() == 2)
+        })
+        .collect()
+}
+
 /// A raw row as a node, or an error naming the row and what is wrong with it.
 fn checked(raw: RawRow) -> Result<ZwaveNodeRow, MemoryError> {
     let (id, home_id, basic, generic, specific, listening, ccs) = raw;
@@ -132,14 +192,7 @@ fn checked(raw: RawRow) -> Result<ZwaveNodeRow, MemoryError> {
         byte("generic device class", generic)?,
         byte("specific device class", specific)?,
     ];
-    let command_classes = ccs
-        .split_whitespace()
-        .map(|pair| {
-            u8::from_str_radix(pair, 16)
-                .ok()
-                .filter(|_| pair.len() == 2)
-        })
-        .collect::<Option<Vec<u8>>>()
+    let command_classes = from_hex_pairs(&ccs)
         .ok_or_else(|| bad(format!("command classes {ccs:?} are not hex pairs")))?;
     Ok(ZwaveNodeRow {
         home_id,
@@ -184,6 +237,24 @@ mod tests {
     }
 
     #[test]
+    fn sensor_types_are_kept_replaced_and_go_with_their_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Memory::open(&dir.path().join("m.db"), &Settings::default()).unwrap();
+        m.save_zwave_nodes(&[row(4, &[0x31]), row(5, &[0x31])])
+            .unwrap();
+        m.save_zwave_sensor_types(4, &[0x01]).unwrap();
+        m.save_zwave_sensor_types(4, &[0x01, 0x05]).unwrap();
+        m.save_zwave_sensor_types(5, &[0x03]).unwrap();
+        let kept = m.zwave_sensor_types().unwrap();
+        assert_eq!(kept, [(4, vec![0x01, 0x05]), (5, vec![0x03])]);
+        m.forget_zwave_node(5).unwrap();
+        assert_eq!(m.zwave_sensor_types().unwrap().len(), 1);
+        // Start-up found node 4 gone: its types go too.
+        m.save_zwave_nodes(&[row(2, &[0x25])]).unwrap();
+        assert!(m.zwave_sensor_types().unwrap().is_empty());
+    }
+
+    #[test]
     fn a_foreign_row_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
@@ -205,6 +276,14 @@ mod tests {
         let err = m.zwave_nodes().unwrap_err().to_string();
         assert!(
             err.contains("generic device class 300 is not a byte"),
+            "{err}"
+        );
+        m.save_zwave_sensor_types(2, &[0x01]).unwrap();
+        raw.execute("UPDATE zwave_sensor_types SET types = '1 05'", [])
+            .unwrap();
+        let err = m.zwave_sensor_types().unwrap_err().to_string();
+        assert!(
+            err.contains("sensor types of node 2") && err.contains("not hex pairs"),
             "{err}"
         );
     }

@@ -1,6 +1,7 @@
 //! `mirai zwave …` and a Z-Wave node through `mirai ask --local`, against the zwave-js mock
 //! controller (`tests/zwave/house.js`: node 2 a binary switch, 3 a dimmer, 4 a thermometer;
-//! `exclusion.js`: node 3 leaves when asked), in this process; through a running daemon in
+//! `exclusion.js`: node 3 leaves when asked; `devices.js`: a multisensor, a metering plug, a
+//! thermostat), in this process; through a running daemon in
 //! `zwave_daemon.rs`.
 
 use crate::Hub;
@@ -36,7 +37,8 @@ fn nodes_set_and_get_against_the_mock() {
     assert_eq!(ids, [2, 3, 4]);
     assert_eq!(nodes[0]["name"], "Hall lamp");
     assert_eq!(nodes[0]["entities"][0], "light.zwave_2");
-    assert_eq!(nodes[2]["entities"][0], "sensor.zwave_4_temperature");
+    // A sensor's entities come with its types, read by `get` (and by the daemon at start).
+    assert_eq!(nodes[2]["command_classes"][0], 0x31);
 
     let set = run(&hub, &["zwave", "set", "2", "on", "--json"])
         .expect(0)
@@ -65,6 +67,35 @@ fn nodes_set_and_get_against_the_mock() {
         .expect(2)
         .stderr();
     assert!(err.contains("on, off or a level 0–99"), "{err}");
+}
+
+#[test]
+fn get_shows_every_entity_of_a_node() {
+    let mock = ZwaveMock::start("devices.js");
+    let hub = hub_on(&mock.url());
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        (v["entities"].as_array().unwrap().iter())
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The multisensor lists its types: each is an entity, read now.
+    let sensor = run(&hub, &["zwave", "get", "5", "--json"]).expect(0).json();
+    let all = ids(&sensor);
+    assert!(
+        all.contains(&"sensor.zwave_5_temperature".into())
+            && all.contains(&"sensor.zwave_5_humidity".into()),
+        "{sensor}"
+    );
+    let thermostat = run(&hub, &["zwave", "get", "7"]).expect(0).stdout();
+    assert!(
+        thermostat.contains("climate.zwave_7") && thermostat.contains("19.5°C"),
+        "{thermostat}"
+    );
+    let plug = run(&hub, &["zwave", "get", "6", "--json"]).expect(0).json();
+    assert!(
+        ids(&plug).contains(&"sensor.zwave_6_energy".into()),
+        "{plug}"
+    );
 }
 
 #[test]

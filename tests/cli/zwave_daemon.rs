@@ -254,7 +254,11 @@ fn a_restarted_daemon_without_its_stick_still_lists_the_nodes() {
     let mock = ZwaveMock::start("house.js");
     let zwave = |port: &str| format!("zwave:\n  enabled: true\n  port: {port}\n");
     let daemon = Daemon::start(&hub, &zwave(&mock.url()));
-    daemon.wait_for("the nodes", |v| v.as_array().is_some_and(|a| a.len() == 3));
+    // Node 4's sensor is an entity once its listed types are read (and kept).
+    daemon.wait_for("the nodes read", |v| {
+        v.as_array().is_some_and(|a| a.len() == 3)
+            && v[2]["entities"].as_array().is_some_and(|e| !e.is_empty())
+    });
     drop(daemon);
     drop(mock);
 

@@ -192,6 +192,11 @@ impl Probe {
 
     /// The next message on `topic`; others are skipped. Fails after [`WAIT`].
     pub async fn next_on(&mut self, topic: &str) -> Vec<u8> {
+        self.next_within(topic, WAIT).await
+    }
+
+    /// The next message on `topic`; others are skipped. Fails after `wait`.
+    pub async fn next_within(&mut self, topic: &str, wait_for: Duration) -> Vec<u8> {
         let wait = async {
             loop {
                 let (t, payload) = self.inbox.recv().await.expect("probe stopped");
@@ -200,9 +205,9 @@ impl Probe {
                 }
             }
         };
-        tokio::time::timeout(WAIT, wait)
+        tokio::time::timeout(wait_for, wait)
             .await
-            .unwrap_or_else(|_| panic!("nothing on {topic} within {WAIT:?}"))
+            .unwrap_or_else(|_| panic!("nothing on {topic} within {wait_for:?}"))
     }
 
     pub async fn json_on(&mut self, topic: &str) -> serde_json::Value {

@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::controller::{NodeReport, Zwave};
-use super::entities::{Label, Nodes, Plan, Switching};
+use super::entities::{Action, Label, Nodes, Plan, Switching};
 use super::network::Network;
 use super::{ZwaveError, ZwaveSettings};
 use super::{kept, link};
-use crate::devices::{Area, Backend, DeviceError, Entity, Outcome, ServiceCall};
-use crate::memory::Memory;
+use crate::devices::{Area, Backend, Changes, DeviceError, Entity, Outcome, ServiceCall};
+use crate::memory::{Memory, MemoryError};
+
+mod thermostat;
 
 /// The back end's name in the registry.
 const BACKEND: &str = "zwave";
@@ -64,6 +66,8 @@ pub(super) struct Shared {
     changed: Condvar,
     /// Where the nodes are kept between runs; `None` keeps nothing.
     store: Mutex<Option<Memory>>,
+    /// Moves on every change to the entities or the link (see [`Backend::changes`]).
+    feed: watch::Sender<Changes>,
 }
 
 impl Shared {
@@ -85,9 +89,34 @@ impl Shared {
         }
     }
 
+    /// Takes in a report a node sent or a Get brought; a sensor type seen for the first time
+    /// is kept in the memory before anyone can see its entity, so a stop right after cannot
+    /// lose it.
+    pub(super) fn take(&self, report: &NodeReport) {
+        self.update(|i| {
+            let before = i.nodes.sensor_types(report.node);
+            i.nodes.apply(report);
+            let after = i.nodes.sensor_types(report.node);
+            if after != before {
+                self.keep("sensor types", |m| {
+                    m.save_zwave_sensor_types(report.node, &after)
+                });
+            }
+        });
+    }
+
+    /// Changes the state under the lock, then wakes those waiting on it and moves the feed.
     pub(super) fn update(&self, f: impl FnOnce(&mut Inner)) {
-        f(&mut self.lock());
+        let available = {
+            let mut inner = self.lock();
+            f(&mut inner);
+            inner.status.connected
+        };
         self.changed.notify_all();
+        self.feed.send_modify(|c| {
+            c.serial += 1;
+            c.available = available;
+        });
     }
 }
 
@@ -114,27 +143,36 @@ impl ZwaveBackend {
         settings: BackendSettings,
         store: Option<Memory>,
     ) -> std::io::Result<ZwaveBackend> {
-        let mut nodes = Nodes::new(settings.labels.clone());
+        let nodes = Nodes::new(settings.labels.clone());
         let mut status = LinkStatus::default();
-        let kept = match store.as_ref().map(kept::load).transpose() {
-            Ok(kept) => kept.unwrap_or_else(kept::empty),
+        let read = |m: &Memory| Ok::<_, MemoryError>((kept::load(m)?, kept::sensor_reports(m)?));
+        let (kept, sensors) = match store.as_ref().map(read).transpose() {
+            Ok(kept) => kept.unwrap_or_else(|| (kept::empty(), Vec::new())),
             Err(err) => {
                 tracing::error!(cause = %err, "cannot read the kept Z-Wave nodes");
                 status.memory_error = Some(format!("the kept Z-Wave nodes cannot be read: {err}"));
-                kept::empty()
+                (kept::empty(), Vec::new())
             }
         };
-        nodes.set_network(&kept);
-        status.nodes = nodes.len();
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 nodes,
                 status,
                 zwave: None,
-                network: kept,
+                network: kept::empty(),
             }),
             changed: Condvar::new(),
             store: Mutex::new(store),
+            feed: watch::channel(Changes::default()).0,
+        });
+        // The kept nodes are entities (unavailable) at once; the feed moves for them.
+        shared.update(|i| {
+            i.nodes.set_network(&kept);
+            for report in &sensors {
+                i.nodes.apply(report);
+            }
+            i.status.nodes = i.nodes.len();
+            i.network = kept;
         });
         let (stop, stopped) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -297,17 +335,28 @@ impl Backend for ZwaveBackend {
         self.shared.lock().nodes.generation()
     }
 
+    fn changes(&self) -> Option<watch::Receiver<Changes>> {
+        Some(self.shared.feed.subscribe())
+    }
+
     fn call(&self, call: &ServiceCall) -> Result<Outcome, DeviceError> {
-        let (plan, zwave, error) = {
+        let (action, zwave, error) = {
             let inner = self.shared.lock();
-            let plan = inner.nodes.plan(call)?;
-            (plan, inner.zwave.clone(), inner.status.error.clone())
+            let action = inner.nodes.plan(call)?;
+            (action, inner.zwave.clone(), inner.status.error.clone())
         };
+        if let Action::Refuse(reason) = action {
+            return Ok(Outcome::Refused { reason });
+        }
         let Some(zwave) = zwave else {
             let why = error.unwrap_or_else(|| "still starting".into());
             return Err(unavailable(&format!("the stick is not connected: {why}")));
         };
-        self.act(call, plan, zwave)
+        match action {
+            Action::Switch(plan) => self.act(call, plan, zwave),
+            Action::Climate(plan) => self.set_thermostat(plan, zwave),
+            Action::Refuse(reason) => Ok(Outcome::Refused { reason }),
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use super::network::{Network, Node};
 use super::{ZwaveError, ZwaveSettings, function, port, startup};
 
 /// What a Set asks a node to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
     /// Basic Set: 0 off, 1–99 level, 255 on.
     Basic(u8),
@@ -22,6 +22,17 @@ pub enum Target {
     Switch(bool),
     /// Multilevel Switch Set: 0–99, or 255 for the last non-zero level.
     Level(u8),
+    /// Thermostat Mode Set: 0 off, 1 heat, 2 cool, 3 auto…
+    Mode(u8),
+    /// Thermostat Setpoint Set of a type (1 heating, 2 cooling) in a scale (0 °C, 1 °F).
+    Setpoint {
+        /// Setpoint type.
+        setpoint_type: u8,
+        /// The temperature.
+        value: f64,
+        /// Its unit.
+        scale: u8,
+    },
 }
 
 /// What a Get asks a node for.
@@ -40,6 +51,16 @@ pub enum Query {
         /// Scale within the type.
         scale: u8,
     },
+    /// Multilevel Sensor Supported Get: which sensor types the node has.
+    SensorTypes,
+    /// Meter Get of a scale (electric: 0 kWh, 2 W).
+    Meter(u8),
+    /// Thermostat Mode Get.
+    Mode,
+    /// Thermostat Setpoint Get of a type (1 heating, 2 cooling).
+    Setpoint(u8),
+    /// Door Lock Operation Get.
+    DoorLock,
     /// Battery Get.
     Battery,
 }
@@ -115,14 +136,19 @@ impl Zwave {
 
     /// Sends a Set; `Ok` once the node ACKed it.
     pub async fn set(&self, node: u8, target: Target) -> Result<(), ZwaveError> {
+        let bad = |_| ZwaveError::Malformed {
+            function: function::SEND_DATA,
+        };
         let cc = match target {
             Target::Basic(v) => command::basic_set(v),
             Target::Switch(on) => command::binary_switch_set(on, None),
-            Target::Level(level) => {
-                command::multilevel_switch_set(level, None).map_err(|_| ZwaveError::Malformed {
-                    function: function::SEND_DATA,
-                })?
-            }
+            Target::Level(level) => command::multilevel_switch_set(level, None).map_err(bad)?,
+            Target::Mode(mode) => command::thermostat_mode_set(mode),
+            Target::Setpoint {
+                setpoint_type,
+                value,
+                scale,
+            } => command::thermostat_setpoint_set(setpoint_type, value, scale).map_err(bad)?,
         };
         self.send(node, &cc).await
     }
@@ -137,6 +163,14 @@ impl Zwave {
                 command::sensor_multilevel_get(sensor_type, scale),
                 id::SENSOR_MULTILEVEL,
             ),
+            Query::SensorTypes => (
+                command::sensor_multilevel_supported_get(),
+                id::SENSOR_MULTILEVEL,
+            ),
+            Query::Meter(scale) => (command::meter_get(scale), id::METER),
+            Query::Mode => (command::thermostat_mode_get(), id::THERMOSTAT_MODE),
+            Query::Setpoint(t) => (command::thermostat_setpoint_get(t), id::THERMOSTAT_SETPOINT),
+            Query::DoorLock => (command::door_lock_get(), id::DOOR_LOCK),
             Query::Battery => (command::battery_get(), id::BATTERY),
         };
         // Subscribed before sending: the report may beat the SendData callback.
@@ -147,6 +181,7 @@ impl Zwave {
             (got.source == node && got.command.first() == Some(&wanted))
                 .then(|| command_class::decode(&got.command).ok())
                 .flatten()
+                .filter(|report| answers(query, report))
         });
         report.await.ok_or(ZwaveError::NoReport { node })
     }
@@ -211,6 +246,21 @@ impl Reports {
                 Err(err) => warn!(node = got.source, cause = %err, "undecoded Z-Wave report"),
             }
         }
+    }
+}
+
+/// Whether `report` answers `query`: a node may send another sensor type or setpoint of the
+/// same command class on its own meanwhile.
+fn answers(query: Query, report: &Report) -> bool {
+    match (query, report) {
+        (Query::Sensor { sensor_type, .. }, Report::SensorMultilevel { sensor_type: t, .. }) => {
+            sensor_type == *t
+        }
+        (Query::Sensor { .. }, _) | (Query::SensorTypes, Report::SensorMultilevel { .. }) => false,
+        (Query::Setpoint(wanted), Report::ThermostatSetpoint { setpoint_type, .. }) => {
+            wanted == *setpoint_type
+        }
+        _ => true,
     }
 }
 

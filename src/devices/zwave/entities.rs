@@ -2,20 +2,37 @@
 //! state from the reports it sends, and what a service call asks of it. Pure: no I/O.
 //!
 //! A Multilevel Switch node is `light.zwave_N`, a Binary Switch node `switch.zwave_N` (either
-//! may be told otherwise by `zwave.nodes.N.kind`), a Multilevel Sensor node that reports air
-//! temperature `sensor.zwave_N_temperature`; a battery level is an attribute of each.
+//! may be told otherwise by `zwave.nodes.N.kind`), a thermostat `climate.zwave_N`, a door lock
+//! `lock.zwave_N`; each sensor type and meter scale a node reports is `sensor.zwave_N_<what>`
+//! (`temperature`, `humidity`, `energy`, `power`…), each on/off notification
+//! `binary_sensor.zwave_N_<what>` (`motion`, `door`, `water_leak`…), and Central Scene presses
+//! `sensor.zwave_N_scene`; a battery level is an attribute of each.
+//!
+//! # Layout
+//!
+//! - `switching`: switches and dimmers, and what a call asks of them.
+//! - `readings`: sensors, meters, notifications and scenes as they were reported.
+//! - `thermostat`: the climate and lock entities, and climate calls.
+//! - `tables`: what the type, scale and event numbers mean (from the Z-Wave specification).
+
+mod readings;
+mod switching;
+pub(crate) mod tables;
+mod thermostat;
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 use super::command_class::{Report, id};
-use super::controller::{NodeReport, Query, Target};
+use super::controller::{NodeReport, Query};
 use super::network::{Network, Node};
 use crate::devices::{Area, DeviceError, Domain, Entity, ServiceCall};
+use readings::Readings;
+pub use switching::{Plan, Switching};
+use switching::{brightness, requested_level};
+pub use thermostat::{Climate, NO_SECURE_INCLUSION};
 
-/// Multilevel Switch "last non-zero level" and Binary Switch "on".
-const ON: u8 = 0xFF;
 /// Multilevel Sensor type: air temperature.
 const AIR_TEMPERATURE: u8 = 0x01;
 
@@ -32,58 +49,32 @@ pub struct Label {
     pub kind: Option<Domain>,
 }
 
-/// How a node switches, by its command classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Switching {
-    /// Multilevel Switch: levels 0–99.
-    Dimmer,
-    /// Binary Switch: on or off.
-    Binary,
-}
-
-impl Switching {
-    /// The switching a node supports, the dimmer first.
-    pub fn of(node: &Node) -> Option<Switching> {
-        if node.supports(id::MULTILEVEL_SWITCH) {
-            Some(Switching::Dimmer)
-        } else if node.supports(id::BINARY_SWITCH) {
-            Some(Switching::Binary)
-        } else {
-            None
-        }
-    }
-
-    /// The Get that reads the level back.
-    pub fn query(self) -> Query {
-        match self {
-            Switching::Dimmer => Query::Level,
-            Switching::Binary => Query::Switch,
-        }
-    }
-
-    /// The Set for on, off or a level 0–99 (`None`: on at the last level).
-    pub fn target(self, level: Option<u8>) -> Target {
-        match (self, level) {
-            (Switching::Dimmer, level) => Target::Level(level.unwrap_or(ON)),
-            (Switching::Binary, level) => Target::Switch(level != Some(0)),
-        }
-    }
-}
-
-/// The Get for an air temperature in °C.
+/// The Get for an air temperature in °C, for sensors older than v5 that cannot list theirs.
 pub const TEMPERATURE: Query = Query::Sensor {
     sensor_type: AIR_TEMPERATURE,
     scale: 0,
 };
 
-/// The Gets that give a node's state: its switch, its temperature, its battery.
+/// The Gets that give a node's state, one per command class it has; a sensor's answer to
+/// [`Query::SensorTypes`] brings more (see [`follow_ups`]).
 pub fn queries(node: &Node) -> Vec<Query> {
     let mut q = Vec::new();
     if let Some(s) = Switching::of(node) {
         q.push(s.query());
     }
     if node.supports(id::SENSOR_MULTILEVEL) {
-        q.push(TEMPERATURE);
+        q.push(Query::SensorTypes);
+    }
+    if node.supports(id::METER) {
+        // Electric meters: energy (kWh) and power (W); other meters answer in their own unit.
+        q.extend([Query::Meter(0), Query::Meter(2)]);
+    }
+    q.extend(thermostat::queries(
+        node.supports(id::THERMOSTAT_MODE),
+        node.supports(id::THERMOSTAT_SETPOINT),
+    ));
+    if node.supports(id::DOOR_LOCK) {
+        q.push(Query::DoorLock);
     }
     if node.supports(id::BATTERY) {
         q.push(Query::Battery);
@@ -91,13 +82,29 @@ pub fn queries(node: &Node) -> Vec<Query> {
     q
 }
 
+/// The Gets an answer calls for: each sensor type a node listed. `None` for a failed
+/// [`Query::SensorTypes`]: a sensor older than v5, read as a thermometer.
+pub fn follow_ups(query: Query, answer: Option<&Report>) -> Vec<Query> {
+    match (query, answer) {
+        (Query::SensorTypes, Some(Report::SensorTypes { types })) => types
+            .iter()
+            .map(|&sensor_type| Query::Sensor {
+                sensor_type,
+                scale: 0,
+            })
+            .collect(),
+        (Query::SensorTypes, None) => vec![TEMPERATURE],
+        _ => Vec::new(),
+    }
+}
+
 /// One node and what it last reported.
 #[derive(Debug, Clone)]
 struct Known {
     node: Node,
     level: Option<u8>,
-    temperature: Option<(f64, u8)>,
     battery: Option<u8>,
+    readings: Readings,
 }
 
 /// The nodes the back end shows, with their labels from the config.
@@ -108,26 +115,15 @@ pub struct Nodes {
     generation: u64,
 }
 
-/// What a service call asks of a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
-    /// The node.
-    pub node: u8,
-    /// How it switches.
-    pub switching: Switching,
-    /// The level asked for: 0 off, 1–99, `None` on at the last level.
-    pub level: Option<u8>,
-}
-
-impl Plan {
-    /// Whether a level the node reports is what was asked for.
-    pub fn met(&self, level: u8) -> bool {
-        match self.level {
-            Some(0) => level == 0,
-            Some(wanted) if self.switching == Switching::Dimmer => level == wanted,
-            _ => level != 0,
-        }
-    }
+/// What a service call asks of the back end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Switch a switch or light.
+    Switch(Plan),
+    /// Set a thermostat's mode or setpoint.
+    Climate(Climate),
+    /// Nothing can be sent; the reason.
+    Refuse(String),
 }
 
 impl Nodes {
@@ -152,8 +148,8 @@ impl Nodes {
                     Known {
                         node: node.clone(),
                         level: None,
-                        temperature: None,
                         battery: None,
+                        readings: Readings::default(),
                     }
                 }
             };
@@ -166,7 +162,8 @@ impl Nodes {
         self.known = known;
     }
 
-    /// Changes when nodes appear or go.
+    /// Changes when nodes appear or go, or a node gains an entity (a sensor type seen for the
+    /// first time).
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -181,26 +178,39 @@ impl Nodes {
         self.known.is_empty()
     }
 
-    /// Takes in a report; whether anything changed.
+    /// Takes in a report; whether anything changed. A reading seen for the first time adds
+    /// an entity, which moves the generation.
     pub fn apply(&mut self, report: &NodeReport) -> bool {
-        let Some(k) = self.known.get_mut(&report.node) else {
+        let Some(before) = self.known.get(&report.node).cloned() else {
             return false;
         };
-        let before = (k.level, k.temperature, k.battery);
+        let mut k = before.clone();
         match &report.report {
             // FE: the level is unknown; keep the last one.
-            Report::BinarySwitch(l) | Report::MultilevelSwitch(l) | Report::Basic(l)
-                if l.current != 0xFE =>
-            {
-                k.level = Some(l.current);
-            }
-            Report::SensorMultilevel { sensor_type, value } if *sensor_type == AIR_TEMPERATURE => {
-                k.temperature = Some((value.value, value.scale));
+            Report::BinarySwitch(l) | Report::MultilevelSwitch(l) | Report::Basic(l) => {
+                if l.current != 0xFE {
+                    k.level = Some(l.current);
+                }
             }
             Report::Battery { percent } => k.battery = Some(percent.unwrap_or(0)),
-            _ => {}
+            other => k.readings.apply(other),
         }
-        before != (k.level, k.temperature, k.battery)
+        let changed =
+            (k.level, k.battery, &k.readings) != (before.level, before.battery, &before.readings);
+        if changed {
+            let ids = |k: &Known| self.of(k).into_iter().map(|e| e.id).collect::<Vec<_>>();
+            if ids(&k) != ids(&before) {
+                self.generation += 1;
+            }
+            self.known.insert(report.node, k);
+        }
+        changed
+    }
+
+    /// The Multilevel Sensor types node `node` listed or reported (what the memory keeps, so
+    /// its sensors are entities before it answers after a restart).
+    pub fn sensor_types(&self, node: u8) -> Vec<u8> {
+        (self.known.get(&node)).map_or_else(Vec::new, |k| k.readings.sensor_types())
     }
 
     /// Every entity, by id.
@@ -233,19 +243,28 @@ impl Nodes {
         areas
     }
 
-    /// What `call` asks of a switching entity; a sensor or another service is refused.
-    pub fn plan(&self, call: &ServiceCall) -> Result<Plan, DeviceError> {
+    /// What `call` asks of a node: a switch, a thermostat, or a lock that cannot be driven.
+    /// Sensors and unknown services are refused.
+    pub fn plan(&self, call: &ServiceCall) -> Result<Action, DeviceError> {
         let unknown = || DeviceError::UnknownEntity(call.entity_id.clone());
         let entity = self.entity(&call.entity_id).ok_or_else(unknown)?;
         let node = node_of(&call.entity_id).ok_or_else(unknown)?;
-        let switching = self.known.get(&node).and_then(|k| Switching::of(&k.node));
+        let k = self.known.get(&node).ok_or_else(unknown)?;
         let no_service = || DeviceError::UnknownService {
             entity: call.entity_id.clone(),
             service: call.service.clone(),
         };
-        let Some(switching) = switching.filter(|_| entity.domain != Domain::Sensor) else {
-            return Err(no_service());
-        };
+        match entity.domain {
+            Domain::Climate => {
+                return thermostat::plan(call, node, &k.readings).map(Action::Climate);
+            }
+            Domain::Lock if matches!(call.service.as_str(), "lock" | "unlock" | "open") => {
+                return Ok(Action::Refuse(NO_SECURE_INCLUSION.to_owned()));
+            }
+            Domain::Light | Domain::Switch => {}
+            _ => return Err(no_service()),
+        }
+        let switching = Switching::of(&k.node).ok_or_else(no_service)?;
         let level = match call.service.as_str() {
             "turn_off" => Some(0),
             "turn_on" => requested_level(call, switching)?,
@@ -253,11 +272,11 @@ impl Nodes {
             "toggle" => None,
             _ => return Err(no_service()),
         };
-        Ok(Plan {
+        Ok(Action::Switch(Plan {
             node,
             switching,
             level,
-        })
+        }))
     }
 
     /// The name of node `node`'s entities.
@@ -268,10 +287,15 @@ impl Nodes {
             .unwrap_or_else(|| format!("Z-Wave node {node}"))
     }
 
+    /// Node `k`'s entities: its switch, thermostat and lock under the node's name, then its
+    /// readings named "<node name> <what>" (just the node's name when it has one entity).
     fn of(&self, k: &Known) -> Vec<Entity> {
         let n = k.node.id;
         let label = self.labels.get(&n).cloned().unwrap_or_default();
-        let mut attributes = BTreeMap::from([("node_id".to_owned(), json!(n))]);
+        let mut attributes = BTreeMap::from([
+            ("node_id".to_owned(), json!(n)),
+            ("device_name".to_owned(), json!(self.name(n))),
+        ]);
         if let Some(b) = k.battery {
             attributes.insert("battery_level".into(), json!(b));
         }
@@ -288,40 +312,45 @@ impl Nodes {
         };
         let mut out = Vec::new();
         if let Some(switching) = Switching::of(&k.node) {
-            let domain = label.kind.unwrap_or(match switching {
-                Switching::Dimmer => Domain::Light,
-                Switching::Binary => Domain::Switch,
-            });
-            let mut e = base.clone();
-            e.id = format!("{}.zwave_{n}", domain.as_str());
-            e.domain = domain;
-            if let Some(level) = k.level {
-                e.state = if level == 0 { "off" } else { "on" }.into();
-                if switching == Switching::Dimmer {
-                    e.attributes.insert("brightness".into(), brightness(level));
-                    e.attributes.insert("level".into(), json!(level));
-                }
-            }
-            out.push(e);
+            out.push(switch(&base, n, switching, label.kind, k.level));
         }
-        if k.node.supports(id::SENSOR_MULTILEVEL) {
-            let mut e = base;
-            e.id = format!("sensor.zwave_{n}_temperature");
-            e.domain = Domain::Sensor;
-            e.device_class = Some("temperature".into());
-            if !out.is_empty() {
-                e.name = format!("{} temperature", e.name);
-            }
-            if let Some((value, scale)) = k.temperature {
-                e.state = format!("{value}");
-                let unit = if scale == 1 { "°F" } else { "°C" };
-                e.attributes
-                    .insert("unit_of_measurement".into(), Json::from(unit));
-            }
-            out.push(e);
+        if k.node.supports(id::THERMOSTAT_MODE) || k.node.supports(id::THERMOSTAT_SETPOINT) {
+            out.push(thermostat::climate(&base, n, &k.readings));
+        }
+        if k.node.supports(id::DOOR_LOCK) {
+            out.push(thermostat::lock(&base, n, &k.readings));
+        }
+        out.extend(k.readings.entities(&base, &format!("zwave_{n}")));
+        if let [only] = out.as_mut_slice() {
+            only.name.clone_from(&base.name);
         }
         out
     }
+}
+
+/// `light.zwave_N` or `switch.zwave_N` at `level`.
+fn switch(
+    base: &Entity,
+    n: u8,
+    switching: Switching,
+    kind: Option<Domain>,
+    level: Option<u8>,
+) -> Entity {
+    let domain = kind.unwrap_or(match switching {
+        Switching::Dimmer => Domain::Light,
+        Switching::Binary => Domain::Switch,
+    });
+    let mut e = base.clone();
+    e.id = format!("{}.zwave_{n}", domain.as_str());
+    e.domain = domain;
+    if let Some(level) = level {
+        e.state = if level == 0 { "off" } else { "on" }.into();
+        if switching == Switching::Dimmer {
+            e.attributes.insert("brightness".into(), brightness(level));
+            e.attributes.insert("level".into(), json!(level));
+        }
+    }
+    e
 }
 
 /// The node id in `light.zwave_5` or `sensor.zwave_5_temperature`.
@@ -330,39 +359,6 @@ fn node_of(entity_id: &str) -> Option<u8> {
     let rest = object.strip_prefix("zwave_")?;
     let digits = rest.split('_').next()?;
     digits.parse().ok()
-}
-
-/// A Multilevel Switch level 0–99 (FF: on) as Home Assistant's brightness 0–255.
-fn brightness(level: u8) -> Json {
-    let level = if level > 99 { 99 } else { level };
-    json!((u32::from(level) * 255 + 49) / 99)
-}
-
-/// `turn_on`'s level from `brightness_pct` (0–100) or `brightness` (0–255); `None`: on.
-fn requested_level(call: &ServiceCall, switching: Switching) -> Result<Option<u8>, DeviceError> {
-    let number = |key: &str, max: f64| -> Result<Option<f64>, DeviceError> {
-        match call.data.get(key) {
-            None => Ok(None),
-            Some(v) => match v.as_f64() {
-                Some(x) if (0.0..=max).contains(&x) => Ok(Some(x / max)),
-                _ => Err(DeviceError::BadData(format!(
-                    "{key} must be a number from 0 to {max}, got {v}"
-                ))),
-            },
-        }
-    };
-    let share = match number("brightness_pct", 100.0)? {
-        Some(s) => Some(s),
-        None => number("brightness", 255.0)?,
-    };
-    Ok(share.map(|s| {
-        let level = (s * 99.0).round() as u8;
-        match switching {
-            Switching::Dimmer if s > 0.0 => level.max(1),
-            Switching::Binary if s > 0.0 => ON,
-            _ => 0,
-        }
-    }))
 }
 
 /// `living_room` → "Living room".

@@ -1,6 +1,9 @@
 //! The nodes the memory keeps between runs ([`ZwaveNodeRow`]), as start-up's [`Node`]s and
-//! back: what the back end shows before the stick answers, and what start-up need not ask again.
+//! back: what the back end shows before the stick answers, and what start-up need not ask again;
+//! and the sensor types each node listed or reported, which its sensor entities need.
 
+use super::command_class::Report;
+use super::controller::NodeReport;
 use super::network::{Network, Node};
 use crate::memory::{Memory, MemoryError, ZwaveNodeRow};
 
@@ -44,6 +47,19 @@ pub(crate) fn load(memory: &Memory) -> Result<Network, MemoryError> {
         nodes,
         ..empty()
     })
+}
+
+/// The sensor types kept for each node, as the reports that list them: taken in, they make a
+/// kept sensor's entities before it answers.
+pub(crate) fn sensor_reports(memory: &Memory) -> Result<Vec<NodeReport>, MemoryError> {
+    let kept = memory.zwave_sensor_types()?;
+    Ok(kept
+        .into_iter()
+        .map(|(node, types)| NodeReport {
+            node,
+            report: Report::SensorTypes { types },
+        })
+        .collect())
 }
 
 /// No nodes kept.

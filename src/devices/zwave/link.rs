@@ -9,9 +9,9 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::backend::{LinkStatus, Shared};
-use super::controller::{NodeReport, Zwave};
-use super::entities::queries;
+use super::controller::Zwave;
 use super::network::Network;
+use super::reading::read_node;
 use super::{Ended, ZwaveSettings, kept};
 
 /// The first pause before starting the stick again; it doubles up to [`RETRY_MAX`].
@@ -91,17 +91,7 @@ async fn follow(
             if !node.listening {
                 continue; // a sleeping node answers when it wakes; its reports will come
             }
-            for query in queries(node) {
-                match zwave.get(node.id, query).await {
-                    Ok(report) => shared.update(|i| {
-                        i.nodes.apply(&NodeReport {
-                            node: node.id,
-                            report,
-                        });
-                    }),
-                    Err(err) => warn!(node = node.id, cause = %err, "cannot read a Z-Wave node"),
-                }
-            }
+            read_node(&zwave, node, |report| shared.take(&report)).await;
         }
     };
     tokio::select! {
@@ -111,9 +101,7 @@ async fn follow(
     loop {
         tokio::select! {
             report = reports.next() => match report {
-                Some(report) => shared.update(|i| {
-                    i.nodes.apply(&report);
-                }),
+                Some(report) => shared.take(&report),
                 None => return task.await.unwrap_or(Ended::Closed),
             },
             ended = &mut task => return ended.unwrap_or(Ended::Closed),

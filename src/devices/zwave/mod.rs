@@ -18,6 +18,7 @@
 //! - [`membership`]: inclusion and exclusion with their progress ([`Inclusion`], [`Exclusion`]).
 //! - [`entities`]: the nodes as registry entities (pure): which entities, their state, what a
 //!   service call asks of a node.
+//! - [`reading`]: a node's whole state read with one Get per command class.
 //! - [`backend`]: [`ZwaveBackend`], the registry's back end: the driver on a thread of its own,
 //!   state from start-up reads and reports, calls as Set → Get → the truth.
 //! - `link`: the back end's driver thread: start, read, follow, start again.
@@ -27,7 +28,8 @@
 //! - [`command_class`]: the application payloads nodes send and receive (Basic, switches,
 //!   sensors, meters, notifications, battery, central scene, thermostat, door lock).
 //!
-//! Not yet: Security S0 / S2 (secure inclusion; real door locks need it).
+//! Not yet: Security S0 / S2 (secure inclusion; real door locks need it, so MIRAI shows a
+//! lock's state but refuses to lock or unlock it).
 
 pub(crate) mod application;
 pub mod backend;
@@ -43,6 +45,7 @@ pub mod membership;
 pub mod network;
 pub mod operations;
 pub(crate) mod port;
+pub mod reading;
 pub mod receiver;
 pub(crate) mod serial_api;
 pub(crate) mod startup;

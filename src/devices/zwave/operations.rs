@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::backend::{ZwaveBackend, unavailable};
-use super::controller::{NodeReport, Zwave};
-use super::entities::{Switching, queries};
+use super::controller::Zwave;
+use super::entities::Switching;
 use super::membership::{Exclusion, Inclusion};
 use super::network::Node;
+use super::reading::read_node;
 use super::{ZwaveError, kept};
 use crate::devices::{Backend, DeviceError, Domain, Entity, ServiceCall};
 
@@ -149,32 +150,21 @@ impl ZwaveBackend {
     pub fn switch_entity(&self, id: u8) -> Option<String> {
         Switching::of(&self.known(id)?)?;
         let entities = of_node(&self.entities(), id);
-        let switch = entities.into_iter().find(|e| e.domain != Domain::Sensor)?;
+        let switch =
+            (entities.into_iter()).find(|e| matches!(e.domain, Domain::Light | Domain::Switch))?;
         Some(switch.id)
     }
 
-    /// Reads node `id`'s state from the node now (switch, temperature, battery) and returns it
-    /// as [`ZwaveBackend::node`] does; a Get the node does not answer is logged and skipped.
+    /// Reads node `id`'s state from the node now (a Get per command class it has, and one per
+    /// sensor type it lists) and returns it as [`ZwaveBackend::node`] does; a Get the node does
+    /// not answer is logged and skipped.
     pub fn read(&self, id: u8) -> Result<Value, DeviceError> {
         let node = self.known(id).ok_or_else(|| no_such_node(id))?;
         let zwave = self.connected()?;
-        let reports = self.block(async move {
-            let mut got = Vec::new();
-            for query in queries(&node) {
-                match zwave.get(node.id, query).await {
-                    Ok(report) => got.push(report),
-                    Err(err) => {
-                        tracing::warn!(node = node.id, cause = %err, "cannot read the node")
-                    }
-                }
-            }
-            got
+        let shared = self.shared.clone();
+        self.block(async move {
+            read_node(&zwave, &node, |report| shared.take(&report)).await;
         })?;
-        self.shared.update(|i| {
-            for report in reports {
-                i.nodes.apply(&NodeReport { node: id, report });
-            }
-        });
         self.node(id).ok_or_else(|| no_such_node(id))
     }
 

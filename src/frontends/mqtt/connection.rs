@@ -2,7 +2,6 @@
 //! loop, (re)subscribes and says `online` on every connect, backs off while the broker is
 //! away, routes incoming messages to the parsers and the [`Answerer`], (re)announces the hub
 //! to Home Assistant, reports the hub's figures every [`STATE_EVERY`], and leaves cleanly.
-//! [`Reporter`] stands between the answerer and the hub to report each answer as it happens.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,15 +16,14 @@ use tracing::{debug, info, warn};
 
 use super::answer::Answerer;
 use super::dedupe::Key;
-use super::discovery::{self, HA_ONLINE};
+use super::discovery::HA_ONLINE;
 use super::hermes::{self, RecentSessions};
 use super::message;
+use super::mirror::Controls;
+pub(crate) use super::reporter::Reporter;
 use super::state::MqttState;
 use super::topics::{OFFLINE, ONLINE, Route, Topics};
 use super::{Ended, MqttError};
-use crate::agent::{Reply, Request};
-use crate::devices::Entity;
-use crate::frontends::hub::Hub;
 
 /// The first wait after the broker goes away; doubles on each failed attempt.
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
@@ -52,6 +50,7 @@ pub(crate) struct Connection {
     /// Home Assistant's config topic and payload, if discovery is on.
     discovery: Option<(String, Vec<u8>)>,
     reporter: Option<Arc<Reporter>>,
+    controls: Option<Controls>,
 }
 
 impl Connection {
@@ -71,7 +70,14 @@ impl Connection {
             recent: RecentSessions::default(),
             discovery: None,
             reporter: None,
+            controls: None,
         }
+    }
+
+    /// Mirrors back-end entities and takes their commands through `controls`.
+    pub(crate) fn with_controls(mut self, controls: Option<Controls>) -> Self {
+        self.controls = controls;
+        self
     }
 
     /// Publishes the hub's figures through `reporter` on connect and every [`STATE_EVERY`].
@@ -112,6 +118,9 @@ impl Connection {
                     up_since = Some(Instant::now());
                     self.on_connect();
                     self.report_state();
+                    if let Some(c) = &self.controls {
+                        c.resync();
+                    }
                 }
                 Ok(Event::Incoming(Incoming::Publish(publish))) => self.on_publish(&publish),
                 Ok(_) => {}
@@ -225,6 +234,9 @@ impl Connection {
         if payload != HA_ONLINE.as_bytes() {
             return;
         }
+        if let Some(c) = &self.controls {
+            c.resync();
+        }
         debug!(topic, "Home Assistant is online: discovery sent again");
         if let Err(err) = (self.client).try_publish(topic, QoS::AtLeastOnce, true, config.clone()) {
             warn!(cause = %err, "discovery not sent");
@@ -243,6 +255,12 @@ impl Connection {
         }
         if let Route::AutonomousSet | Route::AutonomousRun = route {
             return self.on_autonomous(route, &publish.payload);
+        }
+        if route == Route::Control {
+            if let Some(c) = &self.controls {
+                c.command(topic, &publish.payload, publish.retain);
+            }
+            return;
         }
         self.state.count_in();
         let parsed = if publish.retain {
@@ -336,105 +354,5 @@ pub(crate) fn refused(err: &ConnectionError) -> Result<(), MqttError> {
             | ConnectReturnCode::BadClientId),
         ) => Err(MqttError::Refused(format!("{code:?}"))),
         _ => Ok(()),
-    }
-}
-
-/// The hub, as the answerer sees it: after each answer, publishes the hub's figures on the
-/// retained `state` topic and, for an answer that acted or was blocked, an `event`. It runs
-/// on the answer's blocking thread, where asking the hub for its status may block.
-pub(crate) struct Reporter {
-    hub: Arc<dyn Hub>,
-    client: AsyncClient,
-    state_topic: String,
-    event_topic: String,
-}
-
-impl Reporter {
-    /// Reports on hub `hub_id`'s topics through `client`.
-    pub(crate) fn new(hub: Arc<dyn Hub>, client: AsyncClient, hub_id: &str) -> Reporter {
-        Reporter {
-            hub,
-            client,
-            state_topic: discovery::state_topic(hub_id),
-            event_topic: discovery::event_topic(hub_id),
-        }
-    }
-
-    /// The activity event and fresh figures after an answer.
-    fn after(&self, reply: &Reply) {
-        if let Some(event) = discovery::event_payload(reply) {
-            self.send(&self.event_topic, false, event.to_string());
-        }
-        self.publish_state();
-    }
-
-    /// Publishes the `state` payload, retained. Never waits: a full channel drops it, and the
-    /// next answer or refresh sends fresher figures anyway.
-    fn publish_state(&self) {
-        let payload = discovery::state_payload(&self.hub.status()).to_string();
-        self.send(&self.state_topic, true, payload);
-    }
-
-    fn send(&self, topic: &str, retain: bool, payload: String) {
-        if let Err(err) = (self.client).try_publish(topic, QoS::AtLeastOnce, retain, payload) {
-            debug!(cause = %err, topic, "report dropped: client channel full");
-        }
-    }
-}
-
-impl Hub for Reporter {
-    fn respond(&self, request: Request) -> Reply {
-        let reply = self.hub.respond(request);
-        self.after(&reply);
-        reply
-    }
-
-    fn respond_streaming(&self, request: Request, on_sentence: &mut dyn FnMut(&str)) -> Reply {
-        let reply = self.hub.respond_streaming(request, on_sentence);
-        self.after(&reply);
-        reply
-    }
-
-    fn status(&self) -> serde_json::Value {
-        self.hub.status()
-    }
-
-    fn devices(&self) -> Vec<Entity> {
-        self.hub.devices()
-    }
-
-    fn session(&self, id: &str) -> Option<Vec<(String, String)>> {
-        self.hub.session(id)
-    }
-
-    fn metrics(&self) -> String {
-        self.hub.metrics()
-    }
-
-    fn ready(&self) -> bool {
-        self.hub.ready()
-    }
-
-    fn prefs(&self, user: &str) -> Vec<(String, String)> {
-        self.hub.prefs(user)
-    }
-
-    fn remember(&self, user: &str, key: &str, value: &str) -> Result<(), String> {
-        self.hub.remember(user, key, value)
-    }
-
-    fn forget(&self, user: &str, key: &str) -> Result<bool, String> {
-        self.hub.forget(user, key)
-    }
-
-    fn tasks(
-        &self,
-        call: crate::autonomous::tasks::TaskCall,
-    ) -> Result<serde_json::Value, crate::autonomous::tasks::TaskError> {
-        self.hub.tasks(call)
-    }
-
-    fn autonomous(&self, command: crate::frontends::hub::Autonomous) -> bool {
-        self.hub.autonomous(command)
     }
 }

@@ -221,7 +221,7 @@ fn figures(state: &str, node: &str) -> [(&'static str, Value); 5] {
 
 /// `mirai_<hub_id>` with every character Home Assistant refuses in a discovery topic's
 /// object id (outside `[a-zA-Z0-9_-]`) replaced by `_`.
-fn node_id(hub_id: &str) -> String {
+pub(crate) fn node_id(hub_id: &str) -> String {
     let safe = hub_id.chars().map(|c| match c {
         'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '-' => c,
         _ => '_',

@@ -29,6 +29,8 @@ pub(crate) enum Route {
     AutonomousSet,
     /// `mirai/<hub_id>/autonomous/run`: Home Assistant's button.
     AutonomousRun,
+    /// `mirai/<hub_id>/<backend>/<node>/<entity_id>[/<what>]/set`: a control's command.
+    Control,
 }
 
 /// One hub's topics.
@@ -41,6 +43,7 @@ pub(crate) struct Topics {
     autonomous_run: String,
     hermes: bool,
     ha_status: Option<String>,
+    controls: Option<super::devices::DeviceTopics>,
 }
 
 impl Topics {
@@ -54,7 +57,14 @@ impl Topics {
             autonomous_run: format!("mirai/{hub_id}/autonomous/run"),
             hermes,
             ha_status: None,
+            controls: None,
         }
+    }
+
+    /// Also listens to the command topics of mirrored entities.
+    pub(crate) fn with_controls(mut self, controls: super::devices::DeviceTopics) -> Topics {
+        self.controls = Some(controls);
+        self
     }
 
     /// Also listens to Home Assistant's status under discovery prefix `prefix`.
@@ -101,6 +111,9 @@ impl Topics {
             self.autonomous_run.clone(),
         ];
         topics.extend(self.ha_status.clone());
+        if let Some(controls) = &self.controls {
+            topics.extend(controls.subscriptions());
+        }
         if self.hermes {
             topics.extend([HERMES_TEXT.to_owned(), HERMES_INTENTS.to_owned()]);
         }
@@ -117,6 +130,8 @@ impl Topics {
             Some(Route::AutonomousSet)
         } else if topic == self.autonomous_run {
             Some(Route::AutonomousRun)
+        } else if self.controls.as_ref().is_some_and(|c| c.is_command(topic)) {
+            Some(Route::Control)
         } else if !self.hermes {
             None
         } else if topic == HERMES_TEXT {
@@ -171,6 +186,15 @@ mod tests {
         assert_eq!(ha.route("homeassistant/status"), Some(Route::HaStatus));
         assert_eq!(ha.subscriptions()[3], "homeassistant/status");
         assert!(!ha.is_valid_reply_to("homeassistant/status"));
+        let devices = super::super::devices::DeviceTopics::new("kitchen", None);
+        let c = Topics::new("kitchen", false).with_controls(devices);
+        let set = "mirai/kitchen/zwave/5/light.zwave_5/set";
+        assert_eq!(c.route(set), Some(Route::Control));
+        let brightness = "mirai/kitchen/zwave/5/light.zwave_5/brightness/set";
+        assert_eq!(c.route(brightness), Some(Route::Control));
+        assert_eq!(c.route("mirai/kitchen/zwave/5/light.zwave_5"), None);
+        assert_eq!(c.route("mirai/hall/zwave/5/light.zwave_5/set"), None);
+        assert_eq!(c.subscriptions().len(), 3);
     }
 
     #[test]

@@ -36,6 +36,17 @@ impl Value {
     }
 }
 
+/// `PSS value` for `value` with `precision` decimals in `scale`, in two bytes; `None` when
+/// it does not fit (or is not a number).
+pub fn encode(value: f64, precision: u8, scale: u8) -> Option<[u8; 3]> {
+    let int = (value * 10f64.powi(i32::from(precision))).round();
+    if !(f64::from(i16::MIN)..=f64::from(i16::MAX)).contains(&int) {
+        return None;
+    }
+    let [hi, lo] = (int as i16).to_be_bytes();
+    Some([(precision << 5) | ((scale & 0x03) << 3) | 2, hi, lo])
+}
+
 /// A signed big-endian integer of 1, 2 or 4 bytes over 10^precision.
 pub fn scaled(raw: &[u8], precision: u8) -> f64 {
     let int = match *raw {
@@ -105,6 +116,16 @@ mod tests {
             .unwrap();
         assert!((v.value - -2128.394905).abs() < 1e-9);
         assert_eq!((v.precision, v.scale, used), (6, 1, 5));
+    }
+
+    #[test]
+    fn pss_encodes_what_it_decodes() {
+        let bytes = encode(-2.5, 1, 1).unwrap();
+        // 2A = precision 1 · scale 1 · size 2; FF E7 = −25
+        assert_eq!(bytes, [0x2A, 0xFF, 0xE7]);
+        let (v, _) = Value::decode(&bytes).unwrap().unwrap();
+        assert_eq!((v.value, v.scale), (-2.5, 1));
+        assert_eq!(encode(f64::INFINITY, 1, 0), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 use super::*;
 use crate::devices::zwave::command_class::{LevelReport, Value};
+use crate::devices::zwave::controller::Target;
 
 fn node(id: u8, ccs: &[u8]) -> Node {
     Node {
@@ -41,6 +42,15 @@ fn nodes() -> Nodes {
     nodes
 }
 
+/// A report from `node` as its command bytes.
+fn bytes(node: u8, hex: &str) -> NodeReport {
+    NodeReport {
+        node,
+        report: crate::devices::zwave::command_class::decode(&crate::devices::zwave::hex(hex))
+            .unwrap(),
+    }
+}
+
 fn level(node: u8, current: u8) -> NodeReport {
     NodeReport {
         node,
@@ -54,7 +64,17 @@ fn level(node: u8, current: u8) -> NodeReport {
 
 #[test]
 fn command_classes_decide_the_entities_and_the_config_names_them() {
-    let nodes = nodes();
+    let mut nodes = nodes();
+    let ids: Vec<String> = nodes.entities().into_iter().map(|e| e.id).collect();
+    // A sensor's entities come with its readings: which types it has is not known before.
+    assert_eq!(ids, ["light.zwave_2", "light.zwave_3"]);
+    let generation = nodes.generation();
+    nodes.apply(&bytes(4, "31 05 01 22 00 D7"));
+    assert_ne!(
+        nodes.generation(),
+        generation,
+        "a new entity moves the generation"
+    );
     let ids: Vec<String> = nodes.entities().into_iter().map(|e| e.id).collect();
     assert_eq!(
         ids,
@@ -108,24 +128,31 @@ fn reports_set_state_brightness_temperature_and_battery() {
     );
 }
 
+fn switch(action: Action) -> Plan {
+    match action {
+        Action::Switch(plan) => plan,
+        other => panic!("not a switch: {other:?}"),
+    }
+}
+
 #[test]
 fn calls_become_levels_and_the_rest_is_refused() {
     let mut nodes = nodes();
     let call = |id: &str, service: &str| ServiceCall::new(id, service);
-    let plan = nodes.plan(&call("light.zwave_3", "turn_on")).unwrap();
+    let plan = switch(nodes.plan(&call("light.zwave_3", "turn_on")).unwrap());
     assert_eq!((plan.switching, plan.level), (Switching::Dimmer, None));
     assert!(plan.met(42) && !plan.met(0));
     let half = call("light.zwave_3", "turn_on").with("brightness_pct", 50);
-    let plan = nodes.plan(&half).unwrap();
+    let plan = switch(nodes.plan(&half).unwrap());
     assert_eq!(plan.level, Some(50));
     assert!(plan.met(50) && !plan.met(99));
     let dim = call("light.zwave_3", "turn_on").with("brightness_pct", 0.5);
-    assert_eq!(nodes.plan(&dim).unwrap().level, Some(1));
-    let plan = nodes.plan(&call("light.zwave_2", "turn_off")).unwrap();
+    assert_eq!(switch(nodes.plan(&dim).unwrap()).level, Some(1));
+    let plan = switch(nodes.plan(&call("light.zwave_2", "turn_off")).unwrap());
     assert_eq!(plan.switching.target(plan.level), Target::Switch(false));
     nodes.apply(&level(3, 20));
     assert_eq!(
-        nodes.plan(&call("light.zwave_3", "toggle")).unwrap().level,
+        switch(nodes.plan(&call("light.zwave_3", "toggle")).unwrap()).level,
         Some(0)
     );
     let too_bright = call("light.zwave_3", "turn_on").with("brightness_pct", 300);
@@ -133,6 +160,7 @@ fn calls_become_levels_and_the_rest_is_refused() {
         nodes.plan(&too_bright),
         Err(DeviceError::BadData(_))
     ));
+    nodes.apply(&bytes(4, "31 05 01 22 00 D7"));
     assert!(matches!(
         nodes.plan(&call("sensor.zwave_4_temperature", "turn_on")),
         Err(DeviceError::UnknownService { .. })
@@ -159,3 +187,6 @@ fn the_generation_moves_when_nodes_come_and_go_only() {
     assert_ne!(nodes.generation(), first);
     assert_eq!(nodes.len(), 2);
 }
+
+#[path = "tests_readings.rs"]
+mod readings;
