@@ -1,10 +1,14 @@
 //! Randomized tests of the Z-Wave Serial API frame decoder and receive buffer: random byte
-//! streams never panic or grow the buffer past a frame, and valid frames split at random
-//! points, with garbage between them, all come out. Seeded, so a failure replays.
+//! streams never panic or grow the buffer past a frame, come out the same however they are
+//! chunked, and every frame they yield encodes back with a valid checksum; valid frames split
+//! at random points, with garbage between them, all come out. Seeded, so a failure replays.
+//! The CI stand-in for the cargo-fuzz target `fuzz/fuzz_targets/frame.rs` (same invariants).
 
 use std::time::{Duration, Instant};
 
-use mirai::devices::zwave::frame::{CAN, Frame, Kind, MAX_FRAME_LEN, NAK, SOF, encode_data};
+use mirai::devices::zwave::frame::{
+    CAN, Decoded, Frame, Kind, MAX_FRAME_LEN, NAK, SOF, checksum, decode, encode_data,
+};
 use mirai::devices::zwave::receiver::{Event, FrameBuffer};
 
 const ROUNDS: usize = 300;
@@ -50,26 +54,79 @@ fn feed_in_chunks(rng: &mut fastrand::Rng, stream: &[u8]) -> (Vec<Event>, FrameB
     (events, fb)
 }
 
+/// Random bytes, biased toward SOF, small length bytes and valid frames so that partial and
+/// whole frames are common.
+fn noisy_stream(rng: &mut fastrand::Rng) -> Vec<u8> {
+    let mut stream = Vec::new();
+    let len = rng.usize(0..2048);
+    while stream.len() < len {
+        match rng.u8(..16) {
+            0 => stream.push(SOF),
+            1 => stream.push(rng.u8(0..12)),
+            2 => stream.extend(random_frame(rng).1),
+            _ => stream.push(rng.u8(..)),
+        }
+    }
+    stream
+}
+
+/// A frame that came out must encode back, with a valid checksum, to itself.
+fn assert_reencodes(frame: &Frame) {
+    let bytes = frame.encode().expect("a decoded frame encodes");
+    assert!(bytes.len() <= MAX_FRAME_LEN);
+    if let Frame::Data { .. } = frame {
+        let (check, body) = bytes.split_last().unwrap();
+        assert_eq!(*check, checksum(&body[1..]));
+    }
+    let len = bytes.len();
+    let frame = frame.clone();
+    assert_eq!(decode(&bytes), Decoded::Frame { frame, len });
+}
+
 #[test]
-fn random_bytes_never_panic_and_stay_bounded() {
+fn random_bytes_never_panic_stay_bounded_and_yield_only_sound_frames() {
     let mut rng = fastrand::Rng::with_seed(7);
     for _ in 0..ROUNDS {
-        // Bias toward SOF and small length bytes so partial frames are common.
-        let stream: Vec<u8> = (0..rng.usize(0..2048))
-            .map(|_| match rng.u8(..8) {
-                0 => SOF,
-                1 => rng.u8(0..12),
-                _ => rng.u8(..),
-            })
-            .collect();
-        let (_, mut fb) = feed_in_chunks(&mut rng, &stream);
+        let stream = noisy_stream(&mut rng);
+        let (events, mut fb) = feed_in_chunks(&mut rng, &stream);
         // Whatever is left is partial frames that expire one SOF at a time: nothing stays.
         let mut later = Instant::now() + Duration::from_secs(3600);
+        let mut rest = Vec::new();
         while fb.pending() > 0 {
-            if fb.next(later).is_none() {
-                later += Duration::from_millis(1500);
+            match fb.next(later) {
+                Some(event) => rest.push(event),
+                None => later += Duration::from_millis(1500),
             }
         }
+        for event in events.iter().chain(&rest) {
+            if let Event::Frame(frame) = event {
+                assert_reencodes(frame);
+            }
+        }
+    }
+}
+
+#[test]
+fn chunking_changes_nothing_that_comes_out() {
+    let mut rng = fastrand::Rng::with_seed(0x5EED);
+    let now = Instant::now();
+    let drain = |fb: &mut FrameBuffer| std::iter::from_fn(|| fb.next(now)).collect::<Vec<_>>();
+    for _ in 0..ROUNDS {
+        let stream = noisy_stream(&mut rng);
+        let mut whole = FrameBuffer::new();
+        whole.push(&stream);
+        let reference = drain(&mut whole);
+        let mut chunked = FrameBuffer::new();
+        let mut events = Vec::new();
+        let mut rest = &stream[..];
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(rng.usize(1..=rest.len().min(300)));
+            rest = tail;
+            chunked.push(chunk);
+            events.extend(drain(&mut chunked));
+        }
+        assert_eq!(events, reference);
+        assert_eq!(chunked.pending(), whole.pending());
     }
 }
 

@@ -129,7 +129,7 @@ impl Zwave {
         shutdown: watch::Receiver<bool>,
     ) -> Result<(Zwave, Network, JoinHandle<Ended>), ZwaveError> {
         let link = port::open(&settings.port).await?;
-        let (driver, task) = Driver::spawn(link, shutdown);
+        let (driver, task) = Driver::spawn(link, settings.timeouts, shutdown);
         let network = startup::start_up(&driver, &settings, known).await?;
         Ok((Zwave { driver, settings }, network, task))
     }

@@ -19,7 +19,7 @@ use tracing::{debug, warn};
 use super::ZwaveError;
 use super::frame::{Frame, NAK};
 use super::receiver::FrameBuffer;
-use super::serial_api::{Command, Output, Reply, SendError, SerialApi};
+use super::serial_api::{Command, Output, Reply, SendError, SerialApi, Timeouts};
 
 /// Commands waiting for the one slot in flight.
 pub(crate) const REQUEST_QUEUE: usize = 16;
@@ -54,15 +54,20 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    /// Starts the task on `link`; it ends when `shutdown` turns true.
-    pub(crate) fn spawn<L>(link: L, shutdown: watch::Receiver<bool>) -> (Driver, JoinHandle<Ended>)
+    /// Starts the task on `link`, waiting `timeouts` for the chip; it ends when `shutdown`
+    /// turns true.
+    pub(crate) fn spawn<L>(
+        link: L,
+        timeouts: Timeouts,
+        shutdown: watch::Receiver<bool>,
+    ) -> (Driver, JoinHandle<Ended>)
     where
         L: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let (requests, queue) = mpsc::channel(REQUEST_QUEUE);
         let (unsolicited, _) = broadcast::channel(UNSOLICITED_QUEUE);
         let task = Task {
-            api: SerialApi::new(),
+            api: SerialApi::with_timeouts(timeouts),
             rx: FrameBuffer::new(),
             queue,
             unsolicited: unsolicited.clone(),

@@ -58,7 +58,7 @@ pub use driver::Ended;
 pub use entities::Label;
 pub use membership::{Exclusion, Inclusion};
 pub use network::{Network, Node};
-pub use serial_api::{Failure, Refusal};
+pub use serial_api::{Failure, Refusal, Timeouts};
 
 use frame::EncodeError;
 
@@ -73,17 +73,21 @@ pub struct ZwaveSettings {
     pub node_info_timeout: Duration,
     /// How long a node has to answer a Get with its report.
     pub report_timeout: Duration,
+    /// How long the stick has to ACK, answer and call back a command. Not in the config file:
+    /// the Serial API's own values suit every stick; tests shorten them.
+    pub timeouts: Timeouts,
 }
 
 impl ZwaveSettings {
     /// Defaults for `port`: 1.5 s for SerialApiStarted (zwave-js), 10 s per node info, 10 s
-    /// per report.
+    /// per report, and the Serial API's timeouts (1.6 s ACK, 10 s response, 65 s callback).
     pub fn new(port: impl Into<String>) -> ZwaveSettings {
         ZwaveSettings {
             port: port.into(),
             started_wait: Duration::from_millis(1500),
             node_info_timeout: Duration::from_secs(10),
             report_timeout: Duration::from_secs(10),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -104,7 +108,7 @@ pub enum ZwaveError {
     #[error("the Z-Wave driver has stopped")]
     Stopped,
     /// The chip did not ACK, answer or call back, or refused the command.
-    #[error("the Z-Wave controller did not complete the command: {0:?}")]
+    #[error("the Z-Wave controller did not complete the command: {0}")]
     Chip(Failure),
     /// A response too short for its layout.
     #[error("malformed response to Serial API function {function:#04x}")]

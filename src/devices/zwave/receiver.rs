@@ -25,6 +25,9 @@ pub enum Event {
 #[derive(Debug, Default)]
 pub struct FrameBuffer {
     buf: Vec<u8>,
+    /// Where the undecoded bytes start in `buf`: decoding moves this, not the bytes, so a
+    /// big read full of small frames is not shifted once per frame.
+    start: usize,
     /// When the SOF of the partial frame at the head of `buf` was first seen.
     partial_since: Option<Instant>,
 }
@@ -37,18 +40,21 @@ impl FrameBuffer {
 
     /// Appends bytes read from the port.
     pub fn push(&mut self, bytes: &[u8]) {
+        // What is left of the last read is at most a partial frame: cheap to move down.
+        self.buf.drain(..self.start);
+        self.start = 0;
         self.buf.extend_from_slice(bytes);
     }
 
     /// Bytes held, not yet decoded.
     pub fn pending(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
     }
 
     /// The next frame or rejection, if the bytes held say one; `None` when more bytes are
     /// needed (then [`FrameBuffer::deadline`] says when a partial frame expires).
     pub fn next(&mut self, now: Instant) -> Option<Event> {
-        match decode(&self.buf) {
+        match decode(&self.buf[self.start..]) {
             Decoded::Frame { frame, len } => {
                 self.consume(len);
                 Some(Event::Frame(frame))
@@ -57,14 +63,14 @@ impl FrameBuffer {
                 self.consume(len);
                 Some(Event::Rejected(reject))
             }
-            Decoded::Incomplete { .. } if self.buf.is_empty() => None,
+            Decoded::Incomplete { .. } if self.pending() == 0 => None,
             Decoded::Incomplete { .. } => {
                 let since = *self.partial_since.get_or_insert(now);
                 if now.saturating_duration_since(since) < PARTIAL_FRAME_TIMEOUT {
                     return None;
                 }
                 // Drop only the SOF: a frame that followed a truncated one may sit in the rest.
-                let received = self.buf.len();
+                let received = self.pending();
                 self.consume(1);
                 Some(Event::Rejected(Reject::Expired { received }))
             }
@@ -77,7 +83,11 @@ impl FrameBuffer {
     }
 
     fn consume(&mut self, len: usize) {
-        self.buf.drain(..len);
+        self.start += len;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
         self.partial_since = None;
     }
 }

@@ -15,6 +15,7 @@
 //! and [`SerialApi::deadline`]. The port task owns the port and the clock.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::frame::{ACK, EncodeError, Frame, Kind, NAK, Reject, encode_data};
@@ -27,6 +28,28 @@ pub(crate) const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a node has to answer before the chip's callback (INS13954: 65 s for SendData;
 /// zwave-js uses 30 s).
 pub(crate) const CALLBACK_TIMEOUT: Duration = Duration::from_secs(65);
+/// How long the chip has for each step of a command. The defaults are the constants above;
+/// tests shorten them so a missed callback does not take a minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// For the ACK of each transmission; 1600 ms.
+    pub ack: Duration,
+    /// For the response after the ACK; 10 s.
+    pub response: Duration,
+    /// For the callback after the response (or the ACK, for functions without one); 65 s.
+    pub callback: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            ack: ACK_TIMEOUT,
+            response: RESPONSE_TIMEOUT,
+            callback: CALLBACK_TIMEOUT,
+        }
+    }
+}
+
 /// Transmissions of one frame before giving up (INS13954: 3).
 pub(crate) const MAX_ATTEMPTS: u8 = 3;
 
@@ -62,14 +85,14 @@ pub(crate) struct Reply {
 /// Why a command ended without its reply: the chip said no, or said nothing in time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    /// No ACK after [`MAX_ATTEMPTS`] transmissions; the last one ended with this.
+    /// No ACK after [`MAX_ATTEMPTS`] transmissions (3); the last one ended with this.
     NotAcked(Refusal),
-    /// ACKed, but no response within [`RESPONSE_TIMEOUT`].
+    /// ACKed, but no response within [`Timeouts::response`].
     NoResponse,
     /// The response's first byte was 0: the chip will not carry the command out (and sends no
     /// callback). Holds the response payload.
     Refused(Vec<u8>),
-    /// No callback within [`CALLBACK_TIMEOUT`].
+    /// No callback within [`Timeouts::callback`].
     NoCallback,
 }
 
@@ -80,8 +103,34 @@ pub enum Refusal {
     Nak,
     /// The chip answered CAN (it was sending a frame itself).
     Can,
-    /// Nothing within [`ACK_TIMEOUT`].
+    /// Nothing within [`Timeouts::ack`].
     Timeout,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::NotAcked(how) => {
+                write!(f, "no ACK after {MAX_ATTEMPTS} transmissions (last: {how})")
+            }
+            Failure::NoResponse => f.write_str("ACKed, but no response in time"),
+            Failure::Refused(payload) => {
+                f.write_str("refused; response")?;
+                payload.iter().try_for_each(|b| write!(f, " {b:02X}"))
+            }
+            Failure::NoCallback => f.write_str("no callback in time"),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Refusal::Nak => "NAK",
+            Refusal::Can => "CAN",
+            Refusal::Timeout => "nothing within the ACK timeout",
+        })
+    }
 }
 
 /// What the machine asks the port task to do or know.
@@ -134,6 +183,7 @@ pub(crate) struct SerialApi {
     in_flight: Option<InFlight>,
     last_callback_id: u8,
     out: VecDeque<Output>,
+    timeouts: Timeouts,
 }
 
 impl Default for SerialApi {
@@ -143,12 +193,18 @@ impl Default for SerialApi {
 }
 
 impl SerialApi {
-    /// An idle machine; the first callback id handed out is 1.
+    /// An idle machine with the default timeouts; the first callback id handed out is 1.
     pub(crate) fn new() -> Self {
+        SerialApi::with_timeouts(Timeouts::default())
+    }
+
+    /// An idle machine that waits `timeouts` for each step.
+    pub(crate) fn with_timeouts(timeouts: Timeouts) -> Self {
         SerialApi {
             in_flight: None,
             last_callback_id: 0,
             out: VecDeque::new(),
+            timeouts,
         }
     }
 
@@ -173,7 +229,7 @@ impl SerialApi {
             callback_id,
             transmissions: 1,
             wait: Wait::Ack,
-            deadline: now + ACK_TIMEOUT,
+            deadline: now + self.timeouts.ack,
             response: None,
         });
         Ok(())
@@ -212,7 +268,7 @@ impl SerialApi {
             Wait::Retransmit => {
                 flight.transmissions += 1;
                 flight.wait = Wait::Ack;
-                flight.deadline = now + ACK_TIMEOUT;
+                flight.deadline = now + self.timeouts.ack;
                 let bytes = flight.bytes.clone();
                 self.out.push_back(Output::Write(bytes));
             }
@@ -247,10 +303,10 @@ impl SerialApi {
         };
         if flight.command.response {
             flight.wait = Wait::Response;
-            flight.deadline = now + RESPONSE_TIMEOUT;
+            flight.deadline = now + self.timeouts.response;
         } else if flight.command.callback {
             flight.wait = Wait::Callback;
-            flight.deadline = now + CALLBACK_TIMEOUT;
+            flight.deadline = now + self.timeouts.callback;
         } else {
             self.finish(Ok(Reply {
                 response: None,
@@ -317,7 +373,7 @@ impl SerialApi {
         }
         flight.response = Some(payload);
         flight.wait = Wait::Callback;
-        flight.deadline = now + CALLBACK_TIMEOUT;
+        flight.deadline = now + self.timeouts.callback;
     }
 
     fn unsolicited(&mut self, kind: Kind, function: u8, payload: Vec<u8>) {

@@ -27,7 +27,7 @@ async fn expect(peer: &mut DuplexStream, want: &[u8]) {
 fn started() -> (Driver, JoinHandle<Ended>, DuplexStream, watch::Sender<bool>) {
     let (ours, peer) = duplex(1024);
     let (stop, shutdown) = watch::channel(false);
-    let (driver, task) = Driver::spawn(ours, shutdown);
+    let (driver, task) = Driver::spawn(ours, Timeouts::default(), shutdown);
     (driver, task, peer, stop)
 }
 
