@@ -4,6 +4,7 @@
 //! database that cannot be opened); 2 the command line or the config is wrong.
 
 mod agent;
+mod facts;
 mod memory;
 mod zwave;
 
