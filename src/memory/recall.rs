@@ -132,7 +132,12 @@ impl Memory {
         kinds: &[Kind],
         limit: usize,
     ) -> Result<Vec<Key>, MemoryError> {
-        let Some(fts) = fts_query(text) else {
+        // One-letter words ("I", "a") prefix-match half the vocabulary: noise, not signal.
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() > 1)
+            .collect();
+        let Some(fts) = fts_query(&words.join(" ")) else {
             return Ok(Vec::new());
         };
         let mut hits: Vec<(f64, Key)> = Vec::new();
