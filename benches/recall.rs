@@ -33,7 +33,7 @@ fn main() {
     let mut rng = fastrand::Rng::with_seed(7);
     let vectors: Vec<Vec<f32>> = (0..items).map(|_| random_vector(&mut rng)).collect();
     let queries: Vec<Vec<f32>> = (0..QUERIES).map(|_| random_vector(&mut rng)).collect();
-    let words: Vec<String> = (0..VOCABULARY).map(|i| word(i)).collect();
+    let words: Vec<String> = (0..VOCABULARY).map(word).collect();
 
     let dir = tempfile::tempdir().unwrap();
     let model = EmbeddingModel {
