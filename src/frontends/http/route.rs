@@ -31,6 +31,22 @@ pub(crate) enum Route {
         /// Its name.
         key: String,
     },
+    /// `GET /api/facts/{user}`.
+    Facts(String),
+    /// `PUT /api/facts/{user}/{id}`: a person's correction.
+    CorrectFact {
+        /// Whose fact.
+        user: String,
+        /// Its id.
+        id: i64,
+    },
+    /// `DELETE /api/facts/{user}/{id}`.
+    ForgetFact {
+        /// Whose fact.
+        user: String,
+        /// Its id.
+        id: i64,
+    },
     /// `GET /metrics`.
     Metrics,
     /// `GET /healthz`.
@@ -63,6 +79,9 @@ impl Route {
                 | Route::Prefs(_)
                 | Route::Remember { .. }
                 | Route::Forget { .. }
+                | Route::Facts(_)
+                | Route::CorrectFact { .. }
+                | Route::ForgetFact { .. }
         )
     }
 }
@@ -97,6 +116,20 @@ pub(crate) fn resolve(method: &str, path: &str) -> Resolved {
             key: key.clone(),
         }),
         ([kind, _, _], _) if kind == "prefs" => Resolved::WrongMethod("PUT, DELETE"),
+        ([kind, user], "GET") if kind == "facts" => Resolved::Found(Route::Facts(user.clone())),
+        ([kind, _], _) if kind == "facts" => Resolved::WrongMethod("GET"),
+        ([kind, user, id], method) if kind == "facts" => match (id.parse(), method) {
+            (Err(_), _) => Resolved::NotFound,
+            (Ok(id), "PUT") => Resolved::Found(Route::CorrectFact {
+                user: user.clone(),
+                id,
+            }),
+            (Ok(id), "DELETE") => Resolved::Found(Route::ForgetFact {
+                user: user.clone(),
+                id,
+            }),
+            _ => Resolved::WrongMethod("PUT, DELETE"),
+        },
         _ => Resolved::NotFound,
     }
 }
@@ -144,6 +177,38 @@ fn decode(segment: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn facts_routes_take_a_user_and_a_numeric_id() {
+        assert_eq!(
+            resolve("GET", "/api/facts/ana"),
+            Resolved::Found(Route::Facts("ana".into()))
+        );
+        assert_eq!(
+            resolve("PUT", "/api/facts/ana/7"),
+            Resolved::Found(Route::CorrectFact {
+                user: "ana".into(),
+                id: 7
+            })
+        );
+        assert_eq!(
+            resolve("DELETE", "/api/facts/ana/7"),
+            Resolved::Found(Route::ForgetFact {
+                user: "ana".into(),
+                id: 7
+            })
+        );
+        assert_eq!(resolve("PUT", "/api/facts/ana/x"), Resolved::NotFound);
+        assert_eq!(
+            resolve("POST", "/api/facts/ana/7"),
+            Resolved::WrongMethod("PUT, DELETE")
+        );
+        assert_eq!(
+            resolve("PUT", "/api/facts/ana"),
+            Resolved::WrongMethod("GET")
+        );
+        assert!(Route::Facts("ana".into()).needs_token());
+    }
 
     #[test]
     fn known_paths_route() {
