@@ -22,6 +22,9 @@ const RRF_K: f64 = 60.0;
 const CANDIDATES_PER_RESULT: usize = 4;
 /// At least this many candidates per ranking.
 const MIN_CANDIDATES: usize = 20;
+/// Vector candidates less similar than this share of the best one are left out: a scan ranks
+/// every item, and an unrelated one must not gain fused score just for being ranked.
+const MIN_SHARE_OF_BEST: f32 = 0.5;
 
 text_enum! {
     /// What sort of remembered item a search result is.
@@ -84,9 +87,10 @@ impl Memory {
         let words = self.fts_ranking(query.text, query.user, kinds, wanted)?;
         let meaning = match query.vector.and_then(quantize) {
             Some(q) => self.vector_index()?.map_or_else(Vec::new, |index| {
-                index
-                    .search(&q, query.user, kinds, wanted)
-                    .into_iter()
+                let hits = index.search(&q, query.user, kinds, wanted);
+                let floor = hits.first().map_or(0.0, |h| h.1 * MIN_SHARE_OF_BEST);
+                hits.into_iter()
+                    .take_while(|(_, score)| *score > 0.0 && *score >= floor)
                     .map(|(key, _)| key)
                     .collect()
             }),
