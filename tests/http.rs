@@ -12,6 +12,7 @@ use mirai::devices::Entity;
 use mirai::frontends::http::{self, HttpServer, HttpSettings};
 use mirai::frontends::hub::Hub;
 use mirai::llm::wire::Usage;
+use mirai::memory::Fact;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-token-0123456789abcdef";
@@ -26,6 +27,7 @@ struct FakeHub {
     think: Mutex<Duration>,
     /// (user, key, value)
     prefs: Mutex<Vec<(String, String, String)>>,
+    facts: Mutex<Vec<Fact>>,
 }
 
 impl Hub for FakeHub {
@@ -84,6 +86,21 @@ impl Hub for FakeHub {
         let before = prefs.len();
         prefs.retain(|(u, k, _)| !(u == user && k == key));
         Ok(prefs.len() < before)
+    }
+    fn facts(&self, user: &str) -> Result<Vec<Fact>, String> {
+        let facts = self.facts.lock().unwrap();
+        Ok(facts.iter().filter(|f| f.user == user).cloned().collect())
+    }
+    fn correct_fact(&self, user: &str, id: i64, text: &str) -> Result<bool, String> {
+        let mut facts = self.facts.lock().unwrap();
+        let fact = facts.iter_mut().find(|f| f.user == user && f.id == id);
+        Ok(fact.map(|f| f.text = text.to_owned()).is_some())
+    }
+    fn forget_fact(&self, user: &str, id: i64) -> Result<bool, String> {
+        let mut facts = self.facts.lock().unwrap();
+        let before = facts.len();
+        facts.retain(|f| !(f.user == user && f.id == id));
+        Ok(facts.len() < before)
     }
 }
 
@@ -426,4 +443,64 @@ fn a_hub_without_a_stick_says_so_on_the_zwave_routes() {
     let wrong = exchange(server.addr(), "DELETE", "/api/zwave/nodes/2", &[], b"");
     assert_eq!(wrong.status, 405);
     assert_eq!(wrong.header("Allow"), Some("GET, POST"));
+}
+
+#[test]
+fn facts_are_read_corrected_and_forgotten_with_the_token() {
+    let hub = Arc::new(FakeHub::default());
+    for (id, user, text) in [
+        (1, "ana", "Ana likes 20 °C"),
+        (2, "bob", "Bob drives a Volvo"),
+    ] {
+        hub.facts.lock().unwrap().push(Fact {
+            id,
+            user: user.into(),
+            text: text.into(),
+            session_id: None,
+            created_at: 0,
+            updated_at: 0,
+        });
+    }
+    let server = start(hub.clone());
+    let addr = server.addr();
+    let auth = format!("Authorization: Bearer {TOKEN}");
+    let put = |path: &str, body: &str| {
+        exchange(
+            addr,
+            "PUT",
+            path,
+            &[&auth, "Content-Type: application/json"],
+            body.as_bytes(),
+        )
+    };
+    assert_eq!(get(addr, "/api/facts/ana").status, 401);
+    let facts = get_with_token(addr, "/api/facts/ana").json();
+    assert_eq!(facts[0]["text"], "Ana likes 20 °C");
+    assert_eq!(facts.as_array().unwrap().len(), 1);
+    assert_eq!(
+        put("/api/facts/ana/1", r#"{"text":"Ana likes 19 °C"}"#).status,
+        204
+    );
+    assert_eq!(
+        get_with_token(addr, "/api/facts/ana").json()[0]["text"],
+        "Ana likes 19 °C"
+    );
+    let not_hers = put("/api/facts/ana/2", r#"{"text":"x"}"#);
+    assert_eq!(not_hers.status, 404);
+    assert!(
+        not_hers.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("ana has no fact 2")
+    );
+    let bad = put("/api/facts/ana/1", r#"{"txt":"x"}"#);
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"].as_str().unwrap().contains("txt"));
+    let forget = || exchange(addr, "DELETE", "/api/facts/ana/1", &[&auth], b"");
+    assert_eq!(forget().json(), json!({"removed": true}));
+    assert_eq!(forget().status, 404);
+    assert_eq!(
+        get_with_token(addr, "/api/facts/bob").json()[0]["text"],
+        "Bob drives a Volvo"
+    );
 }

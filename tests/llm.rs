@@ -386,7 +386,7 @@ fn embeddings_ask_for_the_configured_dimensions() {
     let sent = &server.requests()[0];
     assert_eq!(sent.path, "/v1/embeddings");
     assert_eq!(sent.body["model"], "text-embedding-3-small");
-    assert_eq!(sent.body["dimensions"], 512);
+    assert_eq!(sent.body["dimensions"], 256);
     assert_eq!(sent.body["input"], json!(["kitchen", "hall"]));
 }
 

@@ -20,11 +20,14 @@
 //! - `reflect`: the reply checked against what the tools did.
 //! - `turn`: one request from start to reply.
 //! - `confirmation`: actions waiting for a yes.
+//! - `facts`: conversations distilled into facts by the fast model, reconciled with the stored.
+//! - `upkeep`: the daemon's background memory work: embeddings and facts.
 //! - `safety`: the word gate, the action gate, confirmations.
 //! - `intents`: common home commands in English and Russian, without a model.
 
 mod cognition;
 mod confirmation;
+mod facts;
 mod house;
 pub mod intents;
 pub mod persona;
@@ -38,11 +41,14 @@ mod sentences;
 mod targets;
 mod tools;
 mod turn;
+mod upkeep;
 
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+pub use facts::DistilError;
 pub use request::{ActionReport, Reply, Request, Source};
+pub use upkeep::{Round, Upkeep, UpkeepSettings};
 
 use crate::config::{Config, Persona};
 use crate::devices::{Registry, ServiceCall};
@@ -79,6 +85,7 @@ struct Settings {
     confirm_timeout: Duration,
     max_iterations: u32,
     history_limit: usize,
+    context_items: usize,
 }
 
 /// The agent. Cheap to share: every front end holds the same one.
@@ -126,6 +133,7 @@ impl Agent {
                 confirm_timeout: filter.confirm_timeout,
                 max_iterations: s.services.autonomous.max_iterations,
                 history_limit: s.memory.short_term.max_messages,
+                context_items: s.memory.recall.context_items,
             },
         })
     }

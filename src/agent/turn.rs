@@ -19,8 +19,6 @@ use crate::llm::LlmError;
 use crate::llm::wire::{ChatMessage, Usage};
 use crate::memory::{AuditEntry, AuditVerdict, Memory, Role, TaskStatus, ThoughtKind};
 
-/// Knowledge hits handed to the model as context.
-const MAX_CONTEXT_KNOWLEDGE: usize = 3;
 /// Past tasks like this one shown to autonomous work.
 const MAX_PAST_TASKS: usize = 3;
 
@@ -218,12 +216,7 @@ impl Agent {
             .get("tone")
             .and_then(|t| persona::tone_from_preference(t))
             .unwrap_or(self.settings.persona.tone);
-        let knowledge = self
-            .with_memory(|m| m.search_knowledge(&req.text, MAX_CONTEXT_KNOWLEDGE))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|h| serde_json::json!({"topic": h.topic, "content": h.content}))
-            .collect();
+        let knowledge = self.remembered(req);
         // Only what the words point at; with nothing named, none (the model has find_devices).
         let devices = names
             .index

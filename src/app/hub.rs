@@ -398,4 +398,32 @@ impl Hub for AgentHub {
     fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
         self.zwave.get().cloned()
     }
+
+    fn facts(&self, user: &str) -> Result<Vec<crate::memory::Fact>, String> {
+        self.memory().facts(user).map_err(|e| e.to_string())
+    }
+
+    fn correct_fact(&self, user: &str, id: i64, text: &str) -> Result<bool, String> {
+        let mut memory = self.memory();
+        match memory.fact(id) {
+            Ok(fact) if fact.user == user => memory
+                .set_fact(id, text)
+                .map(|()| true)
+                .map_err(|e| e.to_string()),
+            Ok(_) | Err(crate::memory::MemoryError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn forget_fact(&self, user: &str, id: i64) -> Result<bool, String> {
+        let mut memory = self.memory();
+        match memory.fact(id) {
+            Ok(fact) if fact.user == user => memory
+                .forget_fact(id)
+                .map(|()| true)
+                .map_err(|e| e.to_string()),
+            Ok(_) | Err(crate::memory::MemoryError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }

@@ -43,7 +43,7 @@ pub use gpio::{ButtonAction, ButtonPlan, GpioPlan, LedPlan, plan as gpio_plan, p
 pub use hub::AgentHub;
 use ledger::UsageLedger;
 pub(crate) use remote::Remote;
-pub use serve::{Mode, Stopped, serve, unregister};
+pub use serve::{Mode, Stopped, serve, unregister, upkeep_settings};
 pub use terminal::AgentTerminal;
 
 /// Where the demo house keeps its state between runs, in the data folder.
@@ -266,6 +266,21 @@ pub fn memory_settings(config: &Config) -> memory::Settings {
         history_limit: m.short_term.max_messages,
         ttl: Duration::from_secs(u64::from(m.short_term.ttl_hours) * 3600),
         retention_days: m.long_term.retention_days,
+        embedding: embedding_model(config),
         ..memory::Settings::default()
     }
+}
+
+/// The embed model whose vectors the memory searches: `None` when embeddings are switched
+/// off or the model has no `dimensions` (the length must be known to store vectors).
+pub fn embedding_model(config: &Config) -> Option<memory::EmbeddingModel> {
+    let s = config.settings();
+    let embed = &s.openai.models.embed;
+    (s.memory.recall.embeddings)
+        .then_some(())
+        .and(embed.dimensions)
+        .map(|dims| memory::EmbeddingModel {
+            name: embed.name.clone(),
+            dims,
+        })
 }

@@ -8,6 +8,8 @@ use anyhow::Context as _;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{AgentHub, App};
+use crate::agent::{Upkeep, UpkeepSettings};
+use crate::config::Config;
 use crate::memory::{CHECKPOINT_EVERY, Checkpointer};
 use crate::telemetry::systemd;
 
@@ -49,6 +51,9 @@ pub fn serve(app: &App, demo: bool, mode: Mode) -> anyhow::Result<Stopped> {
     // Checkpoints run on their own thread, so no request pays for one.
     let agent = Arc::new(app.agent_with(demo, false)?);
     let _checkpoints = Checkpointer::start(&app.config().db_path(), CHECKPOINT_EVERY)?;
+    // Embeddings and facts are made in the background, never inside a request.
+    let _upkeep = Upkeep::start(agent.clone(), upkeep_settings(app.config()))
+        .context("cannot start the memory upkeep thread")?;
     let tz =
         crate::autonomous::tasks::time_zone(&app.config().settings().services.autonomous.timezone)
             .context("services.autonomous.timezone")?;
@@ -60,6 +65,18 @@ pub fn serve(app: &App, demo: bool, mode: Mode) -> anyhow::Result<Stopped> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(run(app, hub, mode))
+}
+
+/// What the memory upkeep does, from `memory.recall`.
+pub fn upkeep_settings(config: &Config) -> UpkeepSettings {
+    let r = &config.settings().memory.recall;
+    UpkeepSettings {
+        embeddings: super::embedding_model(config).is_some(),
+        batch_size: r.batch_size,
+        interval: Duration::from_secs(r.interval_s),
+        facts: r.facts,
+        idle: Duration::from_secs(u64::from(r.idle_minutes) * 60),
+    }
 }
 
 /// Removes this hub's device from Home Assistant (an empty retained discovery config).

@@ -42,6 +42,8 @@ pub(super) enum MemoryCommand {
         #[arg(long, value_name = "KEY")]
         unset: Vec<String>,
     },
+    /// Show the facts remembered about a user, or correct or forget them
+    Facts(super::facts::FactsArgs),
     /// Add to or search the knowledge base
     #[command(subcommand)]
     Knowledge(KnowledgeCommand),
@@ -156,6 +158,7 @@ pub(super) fn run(app: &App, cmd: MemoryCommand, json: bool) -> anyhow::Result<E
             })?;
         }
         MemoryCommand::Knowledge(k) => knowledge(&mut memory, k, json)?,
+        MemoryCommand::Facts(args) => super::facts::run(&mut memory, args, json)?,
         MemoryCommand::Backup { path } => {
             let report = memory.backup_to(&path)?;
             emit(json, &report, || {

@@ -5,6 +5,7 @@
 
 mod agent;
 mod board;
+mod facts;
 mod memory;
 mod tasks;
 mod zwave;

@@ -79,7 +79,7 @@ impl Models {
             FAST => ModelProfile::chat("gpt-4o-mini", 0.0, 256),
             _ => ModelProfile {
                 timeout: Some(Duration::from_secs(30)),
-                dimensions: Some(512),
+                dimensions: Some(256),
                 ..ModelProfile::chat("text-embedding-3-small", 0.0, 1)
             },
         }

@@ -108,6 +108,8 @@ pub struct Memory {
     pub short_term: ShortTerm,
     /// What is kept for good.
     pub long_term: LongTerm,
+    /// Search by meaning and fact memory.
+    pub recall: super::Recall,
 }
 
 impl Default for Memory {
@@ -118,6 +120,7 @@ impl Default for Memory {
             session_storage: Backend::Sqlite,
             short_term: ShortTerm::default(),
             long_term: LongTerm::default(),
+            recall: super::Recall::default(),
         }
     }
 }

@@ -73,4 +73,19 @@ pub trait Hub: Send + Sync {
     fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
         Vec::new()
     }
+    /// The facts remembered about `user`, oldest first (hubs without a memory have none).
+    fn facts(&self, user: &str) -> Result<Vec<crate::memory::Fact>, String> {
+        let _ = user;
+        Ok(Vec::new())
+    }
+    /// Corrects fact `id` of `user`; `Ok(false)` when `user` has no such fact.
+    fn correct_fact(&self, user: &str, id: i64, text: &str) -> Result<bool, String> {
+        let _ = (user, id, text);
+        Ok(false)
+    }
+    /// Forgets fact `id` of `user`; `Ok(false)` when `user` has no such fact.
+    fn forget_fact(&self, user: &str, id: i64) -> Result<bool, String> {
+        let _ = (user, id);
+        Ok(false)
+    }
 }

@@ -77,6 +77,8 @@ impl Memory {
             *count = delete_in_batches(&mut self.conn, sql, cutoff)?;
         }
         let [messages, thoughts, tasks, sessions] = counts;
+        // Their vectors went with them (triggers); the index is read afresh when next used.
+        self.reset_index();
         Ok(CleanupReport {
             messages,
             thoughts,

@@ -14,6 +14,10 @@
 //! - `preferences`: per-user key/value settings.
 //! - `tasks`: the task history and the thoughts of the cognitive loop.
 //! - `knowledge`: learned facts, and turning user text into a safe FTS5 query.
+//! - `facts`: durable facts about each user, kept true by add / update / delete / keep.
+//! - `vectors`: int8 vectors with a scale, and the in-memory index scanned for similar ones.
+//! - `embeddings`: stored vectors, which items still need one, the index kept in step.
+//! - `recall`: hybrid search, FTS5 BM25 and vectors fused by reciprocal rank fusion.
 //! - `backup`: online backup to a new file and validated restore from one.
 //! - `export`: JSON Lines export, streamed from one snapshot; the format is documented there.
 //! - `import`: JSON Lines import, one durable commit per record.
@@ -92,18 +96,22 @@ mod agenda;
 mod audit;
 mod backup;
 mod checkpoint;
+mod embeddings;
 mod error;
 mod export;
+mod facts;
 mod import;
 mod knowledge;
 mod maintenance;
 mod messages;
 mod pending;
 mod preferences;
+mod recall;
 mod schema;
 mod sessions;
 mod tasks;
 mod usage;
+mod vectors;
 mod zwave;
 
 use std::path::{Path, PathBuf};
@@ -116,16 +124,22 @@ pub use agenda::{Recovered, RunEnd, Scheduled, TaskKind};
 pub use audit::{AuditEntry, AuditVerdict, MAX_AUDIT_PAGE, MAX_AUDIT_TEXT_CHARS};
 pub use backup::BackupReport;
 pub use checkpoint::{CHECKPOINT_EVERY, Checkpointer};
+pub use embeddings::{
+    EmbeddingCounts, EmbeddingModel, MAX_EMBED_CHARS, StoredEmbedding, Unembedded,
+};
 pub use error::MemoryError;
 pub use export::{ExportCounts, RecordCounts};
+pub use facts::{Fact, FactChange, FactOutcome, MAX_DISTIL_MESSAGES, MAX_FACT_CHARS, Undistilled};
 pub use import::{ImportCounts, ImportProgress};
 pub use knowledge::{Knowledge, KnowledgeHit};
 pub use maintenance::{CleanupReport, Stats};
 pub use messages::{Message, NewMessage, Role};
+pub use recall::{Kind, RecallQuery, Recalled};
 pub use schema::SCHEMA_VERSION;
 pub use sessions::SessionInfo;
 pub use tasks::{Task, TaskStatus, Thought, ThoughtKind};
 pub use usage::UsageRow;
+pub use vectors::{Key, Quantized, VectorIndex, dot_i8, quantize};
 pub use zwave::ZwaveNodeRow;
 
 /// A write that still meets SQLITE_BUSY after `busy_timeout` is tried this many times in all.
@@ -145,6 +159,8 @@ pub struct Settings {
     pub retention_days: u32,
     /// How long a statement waits for another connection's lock before giving up.
     pub busy_timeout: Duration,
+    /// The embed model whose vectors search uses; `None`: search by words alone.
+    pub embedding: Option<EmbeddingModel>,
 }
 
 impl Default for Settings {
@@ -154,6 +170,7 @@ impl Default for Settings {
             ttl: Duration::from_secs(24 * 60 * 60),
             retention_days: 90,
             busy_timeout: Duration::from_secs(5),
+            embedding: None,
         }
     }
 }
@@ -164,6 +181,8 @@ pub struct Memory {
     conn: Connection,
     path: PathBuf,
     settings: Settings,
+    /// The current model's vectors, read from the file on the first search by meaning.
+    index: Option<VectorIndex>,
 }
 
 impl Memory {
@@ -185,6 +204,7 @@ impl Memory {
             conn,
             path: path.to_path_buf(),
             settings: settings.clone(),
+            index: None,
         })
     }
 

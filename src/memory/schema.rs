@@ -22,7 +22,7 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// Version 7: the Multilevel Sensor types each Z-Wave node listed or reported, so a kept
 /// sensor's entities are there before it answers (a sleeping one may not for hours).
@@ -96,6 +96,76 @@ CREATE TABLE pending_actions (
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (user, session)
 ) WITHOUT ROWID;
+"#;
+
+/// Version 8: compact embeddings of knowledge, messages, task results and facts; facts per
+/// user with their full-text index; how far each session's facts have been extracted.
+///
+/// `embeddings.vector` is int8 (one byte per dimension) scaled by `scale`; `model` and `dims`
+/// say which embed model made it, so a change of model is seen row by row. `user` is the
+/// owner (NULL: the whole house), copied so a search filters without joins. A changed or
+/// deleted item loses its embedding in the same statement (triggers), so no vector outlives
+/// the text it was made from.
+const V8: &str = r#"
+CREATE TABLE embeddings (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('knowledge', 'message', 'task', 'fact')),
+    item INTEGER NOT NULL,
+    user TEXT,
+    model TEXT NOT NULL,
+    dims INTEGER NOT NULL,
+    scale REAL NOT NULL,
+    vector BLOB NOT NULL,
+    UNIQUE (kind, item)
+);
+
+CREATE TABLE facts (
+    id INTEGER PRIMARY KEY,
+    user TEXT NOT NULL,
+    text TEXT NOT NULL,
+    session_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX facts_user ON facts(user, id);
+
+ALTER TABLE sessions ADD COLUMN facts_through INTEGER NOT NULL DEFAULT 0;
+-- Conversations from before facts existed are not mined on upgrade.
+UPDATE sessions SET facts_through =
+    coalesce((SELECT max(id) FROM messages WHERE messages.session_id = sessions.id), 0);
+
+CREATE VIRTUAL TABLE facts_fts USING fts5(
+    text, content = 'facts', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER facts_fts_ai AFTER INSERT ON facts BEGIN
+    INSERT INTO facts_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER facts_fts_ad AFTER DELETE ON facts BEGIN
+    INSERT INTO facts_fts(facts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    DELETE FROM embeddings WHERE kind = 'fact' AND item = old.id;
+END;
+CREATE TRIGGER facts_fts_au AFTER UPDATE OF text ON facts BEGIN
+    INSERT INTO facts_fts(facts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO facts_fts(rowid, text) VALUES (new.id, new.text);
+    DELETE FROM embeddings WHERE kind = 'fact' AND item = old.id;
+END;
+
+CREATE TRIGGER knowledge_embedding_ad AFTER DELETE ON knowledge BEGIN
+    DELETE FROM embeddings WHERE kind = 'knowledge' AND item = old.id;
+END;
+CREATE TRIGGER knowledge_embedding_au AFTER UPDATE OF topic, content ON knowledge BEGIN
+    DELETE FROM embeddings WHERE kind = 'knowledge' AND item = old.id;
+END;
+CREATE TRIGGER messages_embedding_ad AFTER DELETE ON messages BEGIN
+    DELETE FROM embeddings WHERE kind = 'message' AND item = old.id;
+END;
+CREATE TRIGGER tasks_embedding_ad AFTER DELETE ON tasks_history BEGIN
+    DELETE FROM embeddings WHERE kind = 'task' AND item = old.id;
+END;
+CREATE TRIGGER tasks_embedding_au AFTER UPDATE OF description, result ON tasks_history BEGIN
+    DELETE FROM embeddings WHERE kind = 'task' AND item = old.id;
+END;
 "#;
 
 /// Version 2: tokens and estimated cost of model calls, per UTC day and model (the budget).

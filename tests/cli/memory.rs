@@ -398,3 +398,72 @@ fn two_processes_writing_at_once_never_see_a_locked_database() {
     let stats = hub.run(&["memory", "stats", "--json"]).expect(0).json();
     assert_eq!(stats["preferences"], 900);
 }
+
+#[test]
+fn facts_are_shown_corrected_and_forgotten_from_the_shell() {
+    let hub = Hub::scratch();
+    let out = hub
+        .run(&[
+            "memory",
+            "facts",
+            "ana",
+            "--add",
+            "Ana likes the bedroom at 20 °C",
+        ])
+        .expect(0)
+        .stdout();
+    assert!(out.contains("#1") && out.contains("20 °C"), "{out}");
+    hub.run(&["memory", "facts", "ana", "--add", "Ana has a cat named Tom"])
+        .expect(0);
+    hub.run(&["memory", "facts", "bob", "--add", "Bob's daughter is Mei"])
+        .expect(0);
+    let facts = hub
+        .run(&[
+            "memory",
+            "facts",
+            "ana",
+            "--set",
+            "1",
+            "Ana likes the bedroom at 19 °C",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let texts: Vec<&str> = facts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["Ana likes the bedroom at 19 °C", "Ana has a cat named Tom"]
+    );
+    assert_eq!(facts[0]["id"], 1);
+    assert_eq!(facts[0]["user"], "ana");
+    let facts = hub
+        .run(&["memory", "facts", "ana", "--forget", "2", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(facts.as_array().unwrap().len(), 1, "{facts}");
+    // Another person's fact cannot be changed through the wrong name, nor a missing one.
+    let err = hub
+        .run(&["memory", "facts", "ana", "--forget", "3"])
+        .expect(1)
+        .stderr();
+    assert!(err.contains("fact 3 is about bob, not ana"), "{err}");
+    let err = hub
+        .run(&["memory", "facts", "ana", "--set", "x", "text"])
+        .expect(1)
+        .stderr();
+    assert!(err.contains("a fact id is a number"), "{err}");
+    let err = hub
+        .run(&["memory", "facts", "ana", "--set", "99", "text"])
+        .expect(1)
+        .stderr();
+    assert!(err.contains("fact 99 not found"), "{err}");
+    let out = hub.run(&["memory", "facts", "bob"]).expect(0).stdout();
+    assert!(out.contains("Bob's daughter is Mei"), "{out}");
+    let out = hub.run(&["memory", "facts", "eve"]).expect(0).stdout();
+    assert_eq!(out, "no facts about eve\n");
+}

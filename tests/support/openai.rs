@@ -84,9 +84,13 @@ struct Shared {
     wake: (Mutex<()>, Condvar),
 }
 
+/// Answers a request from its content, or passes (`None`) to the queue.
+pub type Responder = Arc<dyn Fn(&Recorded) -> Option<Reply> + Send + Sync>;
+
 struct Script {
     queue: VecDeque<Reply>,
     default: Reply,
+    responder: Option<Responder>,
 }
 
 #[derive(Default)]
@@ -108,6 +112,7 @@ impl OpenAiServer {
             script: Mutex::new(Script {
                 queue: VecDeque::new(),
                 default: Reply::chat_text("ok"),
+                responder: None,
             }),
             recorded: Mutex::new(VecDeque::new()),
             hits: AtomicUsize::new(0),
@@ -145,6 +150,15 @@ impl OpenAiServer {
     /// The reply for requests that find the queue empty.
     pub fn set_default(&self, reply: Reply) {
         lock(&self.shared.script).default = reply;
+    }
+
+    /// Answers requests from their content first (an embedding computed from the text, a
+    /// reply chosen by what was asked); requests it passes on take the queue as before.
+    pub fn set_responder(
+        &self,
+        responder: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static,
+    ) {
+        lock(&self.shared.script).responder = Some(Arc::new(responder));
     }
 
     /// The requests received so far (the last [`MAX_RECORDED`]), oldest first.
@@ -237,8 +251,8 @@ fn serve(shared: &Shared, stream: TcpStream) -> std::io::Result<()> {
             Err(http::ReadError::Closed | http::ReadError::Io(_)) => return Ok(()),
         };
         let keep_alive = request.keep_alive;
-        let hit = shared.record(request);
-        let reply = shared.next_reply();
+        let (hit, recorded) = shared.record(request);
+        let reply = shared.next_reply(&recorded);
         if !shared.wait(reply.delay) {
             return Ok(());
         }
@@ -249,8 +263,8 @@ fn serve(shared: &Shared, stream: TcpStream) -> std::io::Result<()> {
 }
 
 impl Shared {
-    /// Records a request and returns its number, counting from 1.
-    fn record(&self, request: http::Request) -> usize {
+    /// Records a request and returns its number, counting from 1, and the record.
+    fn record(&self, request: http::Request) -> (usize, Recorded) {
         let body = match request.body.as_slice() {
             [] => Value::Null,
             bytes => serde_json::from_slice(bytes)
@@ -260,16 +274,21 @@ impl Shared {
         if recorded.len() == MAX_RECORDED {
             recorded.pop_front();
         }
-        recorded.push_back(Recorded {
+        let record = Recorded {
             method: request.method,
             path: request.path,
             headers: request.headers,
             body,
-        });
-        self.hits.fetch_add(1, Ordering::SeqCst) + 1
+        };
+        recorded.push_back(record.clone());
+        (self.hits.fetch_add(1, Ordering::SeqCst) + 1, record)
     }
 
-    fn next_reply(&self) -> Reply {
+    fn next_reply(&self, request: &Recorded) -> Reply {
+        let responder = lock(&self.script).responder.clone();
+        if let Some(reply) = responder.and_then(|r| r(request)) {
+            return reply;
+        }
         let mut script = lock(&self.script);
         script
             .queue

@@ -84,7 +84,50 @@ fn handle(
             Ok(removed) => Answer::json(200, &json!({ "removed": removed })),
             Err(err) => Answer::error(500, &err),
         },
+        Route::Facts(user) => match hub.facts(&user) {
+            Ok(facts) => Answer::json(200, &json!(facts)),
+            Err(err) => Answer::error(500, &err),
+        },
+        Route::CorrectFact { user, id } => correct_fact(context, request, &user, id),
+        Route::ForgetFact { user, id } => match hub.forget_fact(&user, id) {
+            Ok(true) => Answer::json(200, &json!({ "removed": true })),
+            Ok(false) => Answer::error(404, &format!("{user} has no fact {id}")),
+            Err(err) => Answer::error(500, &err),
+        },
         other => Answer::error(404, &format!("no handler for {other:?}")),
+    }
+}
+
+/// What a client sends to `PUT /api/facts/{user}/{id}`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FactBody {
+    text: String,
+}
+
+/// `PUT /api/facts/{user}/{id}`: a bounded `{"text": …}` replaces the fact's text; 204.
+fn correct_fact(
+    context: &Context,
+    request: &mut tiny_http::Request,
+    user: &str,
+    id: i64,
+) -> Answer {
+    let declared = request.body_length();
+    let body = match body::read_limited(request.as_reader(), declared, context.max_body) {
+        Ok(body) => body,
+        Err(err @ BodyError::TooLarge { .. }) => return Answer::error(413, &err.to_string()),
+        Err(err @ BodyError::Io(_)) => return Answer::error(400, &err.to_string()),
+    };
+    let parsed: FactBody = match serde_json::from_slice(&body) {
+        Ok(parsed) => parsed,
+        Err(err) => return Answer::error(400, &format!("bad JSON: {err}")),
+    };
+    match context.hub.correct_fact(user, id, &parsed.text) {
+        Ok(true) => Answer::text(204, ""),
+        Ok(false) => Answer::error(404, &format!("{user} has no fact {id}")),
+        // A blank or overlong text is the client's mistake.
+        Err(err) if err.starts_with("invalid input") => Answer::error(400, &err),
+        Err(err) => Answer::error(500, &err),
     }
 }
 

@@ -47,6 +47,22 @@ pub(crate) enum Route {
     ZwaveInclude,
     /// `POST /api/zwave/exclude`: progress as JSON lines.
     ZwaveExclude,
+    /// `GET /api/facts/{user}`.
+    Facts(String),
+    /// `PUT /api/facts/{user}/{id}`: a person's correction.
+    CorrectFact {
+        /// Whose fact.
+        user: String,
+        /// Its id.
+        id: i64,
+    },
+    /// `DELETE /api/facts/{user}/{id}`.
+    ForgetFact {
+        /// Whose fact.
+        user: String,
+        /// Its id.
+        id: i64,
+    },
     /// `GET /metrics`.
     Metrics,
     /// `GET /healthz`.
@@ -102,6 +118,9 @@ impl Route {
                 | Route::ZwaveSet(_)
                 | Route::ZwaveInclude
                 | Route::ZwaveExclude
+                | Route::Facts(_)
+                | Route::CorrectFact { .. }
+                | Route::ForgetFact { .. }
         )
     }
 }
@@ -148,6 +167,20 @@ pub(crate) fn resolve(method: &str, path: &str) -> Resolved {
         ([zwave, nodes, _], _) if zwave == "zwave" && nodes == "nodes" => {
             Resolved::WrongMethod("GET, POST")
         }
+        ([kind, user], "GET") if kind == "facts" => Resolved::Found(Route::Facts(user.clone())),
+        ([kind, _], _) if kind == "facts" => Resolved::WrongMethod("GET"),
+        ([kind, user, id], method) if kind == "facts" => match (id.parse(), method) {
+            (Err(_), _) => Resolved::NotFound,
+            (Ok(id), "PUT") => Resolved::Found(Route::CorrectFact {
+                user: user.clone(),
+                id,
+            }),
+            (Ok(id), "DELETE") => Resolved::Found(Route::ForgetFact {
+                user: user.clone(),
+                id,
+            }),
+            _ => Resolved::WrongMethod("PUT, DELETE"),
+        },
         _ => Resolved::NotFound,
     }
 }
@@ -246,6 +279,38 @@ mod tests {
         );
         assert_eq!(resolve("GET", "/api/tasks/7/x"), Resolved::NotFound);
         assert!(Route::Tasks(T::List).needs_token());
+    }
+
+    #[test]
+    fn facts_routes_take_a_user_and_a_numeric_id() {
+        assert_eq!(
+            resolve("GET", "/api/facts/ana"),
+            Resolved::Found(Route::Facts("ana".into()))
+        );
+        assert_eq!(
+            resolve("PUT", "/api/facts/ana/7"),
+            Resolved::Found(Route::CorrectFact {
+                user: "ana".into(),
+                id: 7
+            })
+        );
+        assert_eq!(
+            resolve("DELETE", "/api/facts/ana/7"),
+            Resolved::Found(Route::ForgetFact {
+                user: "ana".into(),
+                id: 7
+            })
+        );
+        assert_eq!(resolve("PUT", "/api/facts/ana/x"), Resolved::NotFound);
+        assert_eq!(
+            resolve("POST", "/api/facts/ana/7"),
+            Resolved::WrongMethod("PUT, DELETE")
+        );
+        assert_eq!(
+            resolve("PUT", "/api/facts/ana"),
+            Resolved::WrongMethod("GET")
+        );
+        assert!(Route::Facts("ana".into()).needs_token());
     }
 
     #[test]
