@@ -191,7 +191,9 @@ impl Memory {
     /// A file that is not a mirai database, is corrupt, or has a newer schema is refused
     /// and left untouched.
     pub fn open(path: &Path, settings: &Settings) -> Result<Memory, MemoryError> {
-        schema::check_header(path)?;
+        if !opened_here(path) {
+            schema::check_header(path)?;
+        }
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|err| MemoryError::io(dir, err))?;
         }
@@ -200,6 +202,7 @@ impl Memory {
         schema::inspect(&conn, path)?;
         with_retry(|| configure(&conn))?;
         with_retry(|| schema::migrate(&mut conn))?;
+        remember_opened(path);
         Ok(Memory {
             conn,
             path: path.to_path_buf(),
@@ -243,6 +246,38 @@ fn write<T>(
         tx.commit()?;
         Ok(out)
     })
+}
+
+/// Database files (device, inode) this process holds open through SQLite.
+///
+/// The header is read by hand ([`schema::check_header`]) only before the first connection of
+/// a process: closing any other descriptor of the file drops every POSIX lock the process
+/// holds on it (fcntl semantics), so the daemon's connections would silently lose their shared
+/// locks, and a CLI closing its last connection would then think itself alone, checkpoint and
+/// delete the WAL the daemon is still writing to.
+static OPENED: std::sync::Mutex<std::collections::BTreeSet<(u64, u64)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// The file's identity, read with stat(2) (no descriptor opened).
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Whether this process already opened `path` (its header was checked then).
+fn opened_here(path: &Path) -> bool {
+    file_id(path).is_some_and(|id| {
+        OPENED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&id)
+    })
+}
+
+fn remember_opened(path: &Path) {
+    if let Some(id) = file_id(path) {
+        OPENED.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
+    }
 }
 
 /// Retries `op` while SQLite reports busy or locked, at most [`WRITE_ATTEMPTS`] times.

@@ -74,8 +74,41 @@ fn the_plans_mode_spelling_works() {
         .expect(0)
         .json();
     assert_eq!(v["reply"], "It's 22.4 °C in the kitchen.");
-    let run = hub.run(&["--mode", "autonomous"]).expect(2);
-    assert!(run.stderr().contains("autonomous"), "{}", run.stderr());
+    // `--mode autonomous` is `mirai autonomous`: the scheduler alone, a daemon until SIGTERM,
+    // running a reminder that fell due.
+    hub.run(&["tasks", "add", "stretch", "--remind", "--in", "1s"])
+        .expect(0);
+    let socket_path = hub.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    notify
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut child = hub
+        .cmd(&["--mode", "autonomous"])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = notify.recv(&mut buf).expect("READY before the deadline");
+    assert_eq!(&buf[..n], b"READY=1");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let ran = loop {
+        let runs = hub.run(&["--json", "tasks", "history"]).expect(0).json();
+        if runs[0]["status"] == "done" {
+            break runs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reminder never ran: {runs}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200)); // between looks, not a signal
+    };
+    assert_eq!(ran[0]["result"], "Reminder: stretch");
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]

@@ -467,3 +467,30 @@ fn facts_are_shown_corrected_and_forgotten_from_the_shell() {
     let out = hub.run(&["memory", "facts", "eve"]).expect(0).stdout();
     assert_eq!(out, "no facts about eve\n");
 }
+
+/// A daemon holds several connections to the file; a CLI run beside it must not take the
+/// daemon's WAL away when it closes (a second connection's header check once dropped every lock
+/// the process held, so the CLI found itself "alone" and deleted the live WAL).
+#[test]
+fn a_command_beside_a_process_holding_the_file_leaves_its_wal_alone() {
+    use mirai::memory::{Memory, Settings};
+    let hub = Hub::scratch();
+    hub.run(&["memory", "knowledge", "add", "the boiler is in the cellar"])
+        .expect(0);
+    let path = hub.data().join("mirai.db");
+    let mut first = Memory::open(&path, &Settings::default()).unwrap();
+    first.set_auto_checkpoint(0).unwrap();
+    let second = Memory::open(&path, &Settings::default()).unwrap();
+    first
+        .add_knowledge("house", "the fuse box is by the door", "test", None)
+        .unwrap();
+    let wal = hub.data().join("mirai.db-wal");
+    assert!(wal.exists(), "the write is in the WAL");
+    hub.run(&["memory", "stats"]).expect(0);
+    assert!(wal.exists(), "the other process deleted the live WAL");
+    first
+        .add_knowledge("house", "the water main is under the sink", "test", None)
+        .expect("the holder still writes");
+    let found = second.search_knowledge("fuse box", 5).unwrap();
+    assert_eq!(found.len(), 1, "nothing lost");
+}

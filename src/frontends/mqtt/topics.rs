@@ -194,7 +194,11 @@ mod tests {
         assert_eq!(c.route(brightness), Some(Route::Control));
         assert_eq!(c.route("mirai/kitchen/zwave/5/light.zwave_5"), None);
         assert_eq!(c.route("mirai/hall/zwave/5/light.zwave_5/set"), None);
-        assert_eq!(c.subscriptions().len(), 3);
+        assert_eq!(
+            c.subscriptions().len(),
+            5,
+            "ask, the autonomous pair, and the controls"
+        );
     }
 
     #[test]
