@@ -183,6 +183,22 @@ pub struct Memory {
     settings: Settings,
     /// The current model's vectors, read from the file on the first search by meaning.
     index: Option<VectorIndex>,
+    /// The file's identity while this connection holds it open (see [`OPENED`]).
+    file: Option<(u64, u64)>,
+}
+
+impl Drop for Memory {
+    fn drop(&mut self) {
+        if let Some(id) = self.file {
+            let mut opened = OPENED.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(n) = opened.get_mut(&id) {
+                *n -= 1;
+                if *n == 0 {
+                    opened.remove(&id);
+                }
+            }
+        }
+    }
 }
 
 impl Memory {
@@ -202,12 +218,13 @@ impl Memory {
         schema::inspect(&conn, path)?;
         with_retry(|| configure(&conn))?;
         with_retry(|| schema::migrate(&mut conn))?;
-        remember_opened(path);
+        let file = remember_opened(path);
         Ok(Memory {
             conn,
             path: path.to_path_buf(),
             settings: settings.clone(),
             index: None,
+            file,
         })
     }
 
@@ -248,15 +265,17 @@ fn write<T>(
     })
 }
 
-/// Database files (device, inode) this process holds open through SQLite.
+/// Database files (device, inode) this process holds open through SQLite, with how many
+/// connections hold each (a key lives only while one is open, so a reused inode is not
+/// mistaken for a file already checked).
 ///
 /// The header is read by hand ([`schema::check_header`]) only before the first connection of
 /// a process: closing any other descriptor of the file drops every POSIX lock the process
 /// holds on it (fcntl semantics), so the daemon's connections would silently lose their shared
 /// locks, and a CLI closing its last connection would then think itself alone, checkpoint and
 /// delete the WAL the daemon is still writing to.
-static OPENED: std::sync::Mutex<std::collections::BTreeSet<(u64, u64)>> =
-    std::sync::Mutex::new(std::collections::BTreeSet::new());
+static OPENED: std::sync::Mutex<std::collections::BTreeMap<(u64, u64), usize>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
 
 /// The file's identity, read with stat(2) (no descriptor opened).
 fn file_id(path: &Path) -> Option<(u64, u64)> {
@@ -264,20 +283,19 @@ fn file_id(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
-/// Whether this process already opened `path` (its header was checked then).
+/// Whether a connection of this process holds `path` open (its header was checked then).
 fn opened_here(path: &Path) -> bool {
-    file_id(path).is_some_and(|id| {
-        OPENED
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&id)
-    })
+    file_id(path)
+        .is_some_and(|id| (OPENED.lock().unwrap_or_else(|p| p.into_inner())).contains_key(&id))
 }
 
-fn remember_opened(path: &Path) {
-    if let Some(id) = file_id(path) {
-        OPENED.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
-    }
+/// Counts one more connection to `path`; its identity, for [`Memory`]'s drop.
+fn remember_opened(path: &Path) -> Option<(u64, u64)> {
+    let id = file_id(path)?;
+    *(OPENED.lock().unwrap_or_else(|p| p.into_inner()))
+        .entry(id)
+        .or_insert(0) += 1;
+    Some(id)
 }
 
 /// Retries `op` while SQLite reports busy or locked, at most [`WRITE_ATTEMPTS`] times.
