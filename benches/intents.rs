@@ -82,4 +82,21 @@ fn main() {
         house.entities.len(),
         build.as_secs_f64() * 1e6
     );
+    // The safety word gate on a 200-character harmless request full of look-alike words.
+    let gate = mirai::agent::safety::WordGate::new(&mirai::agent::safety::WordSettings::default())
+        .expect("the built-in phrases compile");
+    let sentence = "Could you please dim the living room lights to forty percent, \
+                    close the blinds in the study, set the thermostat to twenty one degrees \
+                    and remind me to crack an egg for the pancakes at the hackathon tomorrow?";
+    let mut samples = Vec::with_capacity(rounds * 20);
+    for _ in 0..rounds * 20 {
+        let t = Instant::now();
+        std::hint::black_box(gate.check(std::hint::black_box(sentence)));
+        samples.push(t.elapsed());
+    }
+    let (p50, p99, max) = percentiles(samples);
+    println!(
+        "\nsafety word gate, one {}-character request: p50 {p50}, p99 {p99}, max {max}",
+        sentence.chars().count()
+    );
 }

@@ -518,12 +518,16 @@ async fn home_assistant_discovery_on_connect_and_when_home_assistant_restarts() 
     let want = [
         "binary_sensor",
         "binary_sensor",
+        "button",
         "event",
         "sensor",
         "sensor",
         "sensor",
     ];
-    let want: Vec<_> = want.iter().chain(&["sensor", "sensor", "text"]).collect();
+    let want: Vec<_> = want
+        .iter()
+        .chain(&["sensor", "sensor", "switch", "text"])
+        .collect();
     assert_eq!(platforms, want.iter().map(|p| json!(p)).collect::<Vec<_>>());
     let ids: std::collections::HashSet<_> = components
         .values()
@@ -560,8 +564,9 @@ async fn state_after_each_answer_and_an_event_for_actions() {
         (&event["event_type"], &event["actions"]),
         (&json!("action"), &json!(1))
     );
+    // A hub without a scheduler: the autonomous switch reads null (off).
     let want = json!({"tokens_today": 100, "cost_today": 0.25, "latency_p95_ms": 42,
-                      "breaker": "closed", "model_reachable": true});
+                      "breaker": "closed", "model_reachable": true, "autonomous": null});
     assert_eq!(probe.json_on("mirai/h1/state").await, want);
     probe.json_on("mirai/h1/reply").await;
 

@@ -1,8 +1,6 @@
 //! The safety gates against the corpus in `tests/corpus/safety_*.txt`, and one turn of the
 //! gates, the confirmation and the audit log on a real SQLite file.
 
-use std::time::{Duration, Instant};
-
 use mirai::agent::safety::{ActionPolicy, Decision, Verdict, WordGate, WordSettings, is_yes};
 use mirai::devices::{Domain, Entity, ServiceCall};
 use mirai::memory::{AuditEntry, AuditVerdict, Memory, Settings};
@@ -73,21 +71,15 @@ fn every_harmless_request_is_allowed() {
     assert!(wrongly.is_empty(), "blocked:\n{}", wrongly.join("\n"));
 }
 
+/// Its speed is measured by `cargo bench --bench intents`, not asserted here.
 #[test]
-fn a_check_takes_far_under_a_millisecond() {
+fn a_long_harmless_request_full_of_lookalike_words_is_allowed() {
     let gate = WordGate::new(&WordSettings::default()).unwrap();
     let sentence = "Could you please dim the living room lights to forty percent, \
                     close the blinds in the study, set the thermostat to twenty one degrees \
                     and remind me to crack an egg for the pancakes at the hackathon tomorrow?";
     assert!(sentence.chars().count() >= 200);
-    const ROUNDS: u32 = 200;
-    let started = Instant::now();
-    for _ in 0..ROUNDS {
-        assert_eq!(gate.check(sentence), Verdict::Allow);
-    }
-    let each = started.elapsed() / ROUNDS;
-    println!("one {}-character check: {each:?}", sentence.chars().count());
-    assert!(each < Duration::from_millis(1), "{each:?}");
+    assert_eq!(gate.check(sentence), Verdict::Allow);
 }
 
 fn front_door(name: &str) -> Entity {
