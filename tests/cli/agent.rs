@@ -60,6 +60,16 @@ fn a_yes_in_a_second_call_confirms_and_another_user_cannot() {
     assert_eq!(entity(&hub, "cover.garage_door")["state"], "open");
 }
 
+/// A daemon child killed when the test ends, also when an assertion fails first.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn the_plans_mode_spelling_works() {
     let hub = Hub::scratch();
@@ -83,13 +93,14 @@ fn the_plans_mode_spelling_works() {
     notify
         .set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .unwrap();
-    let mut child = hub
-        .cmd(&["--mode", "autonomous"])
-        .env("NOTIFY_SOCKET", &socket_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Reaped(
+        hub.cmd(&["--mode", "autonomous"])
+            .env("NOTIFY_SOCKET", &socket_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut buf = [0u8; 64];
     let n = notify.recv(&mut buf).expect("READY before the deadline");
     assert_eq!(&buf[..n], b"READY=1");
@@ -107,8 +118,8 @@ fn the_plans_mode_spelling_works() {
     };
     assert_eq!(ran[0]["result"], "Reminder: stretch");
     // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    assert!(child.wait().unwrap().success());
+    assert_eq!(unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) }, 0);
+    assert!(child.0.wait().unwrap().success());
 }
 
 #[test]

@@ -33,6 +33,14 @@ pub(super) struct Daemon {
     pub(super) port: u16,
 }
 
+/// A test that fails before `stop` must not leave its daemon running.
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Daemon {
     fn start(hub: &Hub) -> Daemon {
         Daemon::start_with(hub, "mqtt://127.0.0.1:9")
