@@ -8,7 +8,7 @@ use super::Context;
 use super::answer::{Answer, METRICS_CONTENT_TYPE};
 use super::ask;
 use super::auth::{self, Access};
-use super::body::{self, BodyError};
+use super::body;
 use super::page::PAGE;
 use super::route::{self, Resolved, Route};
 use super::status;
@@ -112,11 +112,9 @@ fn correct_fact(
     user: &str,
     id: i64,
 ) -> Answer {
-    let declared = request.body_length();
-    let body = match body::read_limited(request.as_reader(), declared, context.max_body) {
+    let body = match body::read_body(context, request) {
         Ok(body) => body,
-        Err(err @ BodyError::TooLarge { .. }) => return Answer::error(413, &err.to_string()),
-        Err(err @ BodyError::Io(_)) => return Answer::error(400, &err.to_string()),
+        Err(refused) => return refused,
     };
     let parsed: FactBody = match serde_json::from_slice(&body) {
         Ok(parsed) => parsed,
@@ -140,11 +138,9 @@ struct PrefBody {
 
 /// `PUT /api/prefs/{user}/{key}`: a bounded `{"value": …}`, stored; 204 with no body.
 fn remember(context: &Context, request: &mut tiny_http::Request, user: &str, key: &str) -> Answer {
-    let declared = request.body_length();
-    let body = match body::read_limited(request.as_reader(), declared, context.max_body) {
+    let body = match body::read_body(context, request) {
         Ok(body) => body,
-        Err(err @ BodyError::TooLarge { .. }) => return Answer::error(413, &err.to_string()),
-        Err(err @ BodyError::Io(_)) => return Answer::error(400, &err.to_string()),
+        Err(refused) => return refused,
     };
     let parsed: PrefBody = match serde_json::from_slice(&body) {
         Ok(parsed) => parsed,
@@ -167,11 +163,9 @@ fn prefs_json(prefs: &[(String, String)]) -> Value {
 
 /// `POST /api/ask`: a bounded body, a place among the asks in flight, then the hub.
 fn ask(context: &Context, request: &mut tiny_http::Request) -> Answer {
-    let declared = request.body_length();
-    let body = match body::read_limited(request.as_reader(), declared, context.max_body) {
+    let body = match body::read_body(context, request) {
         Ok(body) => body,
-        Err(err @ BodyError::TooLarge { .. }) => return Answer::error(413, &err.to_string()),
-        Err(err @ BodyError::Io(_)) => return Answer::error(400, &err.to_string()),
+        Err(refused) => return refused,
     };
     let parsed = match ask::parse(&body) {
         Ok(parsed) => parsed,

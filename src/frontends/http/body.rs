@@ -17,6 +17,20 @@ pub(crate) enum BodyError {
     Io(#[from] std::io::Error),
 }
 
+/// The request's body within the server's limit, or the answer that refuses it: 413 over the
+/// limit, 400 for a broken body.
+pub(crate) fn read_body(
+    context: &super::Context,
+    request: &mut tiny_http::Request,
+) -> Result<Vec<u8>, super::answer::Answer> {
+    use super::answer::Answer;
+    let declared = request.body_length();
+    read_limited(request.as_reader(), declared, context.max_body).map_err(|err| match err {
+        BodyError::TooLarge { .. } => Answer::error(413, &err.to_string()),
+        BodyError::Io(_) => Answer::error(400, &err.to_string()),
+    })
+}
+
 /// Reads the whole body of at most `limit` bytes; `declared` is its `Content-Length`.
 pub(crate) fn read_limited(
     reader: &mut dyn Read,

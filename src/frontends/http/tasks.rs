@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::Context;
 use super::answer::Answer;
-use super::body::{self, BodyError};
+use super::body;
 use super::route::TaskRoute;
 use crate::autonomous::tasks::{MAX_HISTORY, NewTask, TaskCall};
 
@@ -38,14 +38,7 @@ fn call_for(
     Ok(match route {
         TaskRoute::List => TaskCall::List,
         TaskRoute::Add => {
-            let declared = request.body_length();
-            let body = match body::read_limited(request.as_reader(), declared, context.max_body) {
-                Ok(body) => body,
-                Err(err @ BodyError::TooLarge { .. }) => {
-                    return Err(Answer::error(413, &err.to_string()));
-                }
-                Err(err @ BodyError::Io(_)) => return Err(Answer::error(400, &err.to_string())),
-            };
+            let body = body::read_body(context, request)?;
             let task: NewTask = serde_json::from_slice(&body)
                 .map_err(|e| Answer::error(400, &format!("bad JSON for a task: {e}")))?;
             TaskCall::Add(Box::new(task), DEFAULT_USER.into())

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::Context;
 use super::answer::Answer;
-use super::body::{self, BodyError};
+use super::body;
 use super::route::Route;
 use crate::agent::{Request, Source};
 use crate::devices::DeviceError;
@@ -105,7 +105,7 @@ fn set(
         Ok(id) => id,
         Err(answer) => return answer,
     };
-    let body = match read_body(context, request) {
+    let body = match body::read_body(context, request) {
         Ok(body) => body,
         Err(answer) => return answer,
     };
@@ -165,7 +165,7 @@ fn membership(
     include: bool,
     request: &mut tiny_http::Request,
 ) -> Served {
-    let body = match read_body(context, request) {
+    let body = match body::read_body(context, request) {
         Ok(body) => body,
         Err(answer) => return Served::Whole(answer),
     };
@@ -201,14 +201,6 @@ fn membership(
             sink(&last);
         }
     }))
-}
-
-fn read_body(context: &Context, request: &mut tiny_http::Request) -> Result<Vec<u8>, Answer> {
-    let declared = request.body_length();
-    body::read_limited(request.as_reader(), declared, context.max_body).map_err(|err| match err {
-        BodyError::TooLarge { .. } => Answer::error(413, &err.to_string()),
-        BodyError::Io(_) => Answer::error(400, &err.to_string()),
-    })
 }
 
 /// A device error as an answer: a stick that is not there is 503, anything else 502.
