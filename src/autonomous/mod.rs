@@ -9,6 +9,7 @@
 //! - `plan`: a task's plan (when, delivery, interruption policy) and the forms people write.
 //! - `trigger`: device conditions held for a while; pure.
 //! - `deliver`: results out to speech, MQTT, Home Assistant notify, or memory.
+//! - `perform`: what running one task does (say it, upkeep, or a request to the agent).
 //! - `upkeep`: retention cleanup and backups.
 //! - `scheduler`: the thread that runs what is due.
 //! - `tasks`: adding, listing, cancelling and running tasks, shared by the CLI, the HTTP API
@@ -16,6 +17,7 @@
 
 pub mod cron;
 mod deliver;
+mod perform;
 pub mod plan;
 mod scheduler;
 pub mod tasks;

@@ -12,10 +12,11 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use super::deliver::Outlets;
+use super::perform::{perform, session_for};
 use super::plan::{OnInterrupt, Plan, When};
 use super::trigger::Watch;
 use super::upkeep::Upkeep;
-use crate::agent::{Agent, Request, Source};
+use crate::agent::Agent;
 use crate::clock::now_ms;
 use crate::frontends::hub::Hub;
 use crate::memory::{Memory, Recovered, RunEnd, Scheduled, TaskKind};
@@ -365,7 +366,9 @@ impl Worker {
         let plan = task.plan.as_deref().map(Plan::from_json);
         let (ok, text, tokens, plan) = match plan {
             Some(Ok(plan)) => {
-                let (ok, text, tokens) = self.perform(task, &plan);
+                let upkeep = self.settings.upkeep.as_ref();
+                let (ok, text, tokens) =
+                    perform(self.hub.as_ref(), self.agent.memory(), upkeep, task, &plan);
                 (ok, text, tokens, Some(plan))
             }
             Some(Err(e)) => (false, e.to_string(), 0, None),
@@ -414,60 +417,5 @@ impl Worker {
                 .next_after(now, &self.settings.tz)
                 .map(|t| t.as_millisecond()),
         }
-    }
-
-    /// Does the task: (went well, what to tell, model tokens).
-    fn perform(&mut self, task: &Scheduled, plan: &Plan) -> (bool, String, u64) {
-        match task.kind {
-            TaskKind::Reminder => (true, reminder_text(&task.description), 0),
-            TaskKind::Upkeep => match &self.settings.upkeep {
-                Some(upkeep) => match upkeep.run(&mut self.memory()) {
-                    Ok(summary) => (true, summary, 0),
-                    Err(e) => (false, e, 0),
-                },
-                None => (false, "upkeep is switched off".into(), 0),
-            },
-            _ => {
-                let mut request = Request::new(
-                    task.description.clone(),
-                    Source::Autonomous,
-                    &task.user,
-                    &session_for(task, plan),
-                );
-                if let super::plan::Deliver::Speech(site) = &plan.deliver {
-                    request.site = Some(site.clone());
-                }
-                let reply = self.hub.respond(request);
-                let tokens = reply.usage.total_tokens;
-                if !reply.pending_confirmation.is_empty() {
-                    // Never unattended: the agent holds the action and asks; the question is
-                    // delivered, and a "yes" in the same session confirms it.
-                    return (true, reply.text, tokens);
-                }
-                let ok = reply.blocked.is_none() && reply.via != "offline";
-                (ok, reply.text, tokens)
-            }
-        }
-    }
-}
-
-/// The session a task's turns belong to: a satellite's own session when it speaks there (so
-/// a spoken "yes" confirms what it asks), else one per task.
-fn session_for(task: &Scheduled, plan: &Plan) -> String {
-    match &plan.deliver {
-        super::plan::Deliver::Speech(site) => format!("mqtt-{site}"),
-        _ => format!("task-{}", task.id),
-    }
-}
-
-/// What a reminder says, in the language it was written in.
-fn reminder_text(words: &str) -> String {
-    let cyrillic = words
-        .chars()
-        .any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
-    if cyrillic {
-        format!("Напоминание: {words}")
-    } else {
-        format!("Reminder: {words}")
     }
 }
