@@ -443,3 +443,53 @@ fn the_model_schedules_a_reminder_that_speaks_where_it_was_asked() {
         "the model hears why: {results:?}"
     );
 }
+
+#[test]
+fn the_recall_tool_finds_the_askers_facts_and_not_anothers() {
+    let server = OpenAiServer::start();
+    server.push(tool_calls(vec![call(
+        "c1",
+        "recall",
+        json!({"query": "daughter name"}),
+    )]));
+    server.push(Scripted::chat_text("Your daughter is Aiko."));
+    // Nothing in the context: the answer must come from the tool.
+    let home = home(
+        Some(&server),
+        "memory:\n  recall:\n    context_items: 0\n",
+        None,
+    );
+    {
+        let mut memory = home.agent.memory().lock().unwrap();
+        memory
+            .add_fact("alice", "Alice's daughter is named Aiko")
+            .unwrap();
+        memory
+            .add_fact("bob", "Bob's daughter is named Mia")
+            .unwrap();
+        memory
+            .add_knowledge("garden", "The garden hose is in the shed", "manual", None)
+            .unwrap();
+    }
+    let reply = say(&home, "what is my daughter's name?");
+    assert_eq!(reply.text, "Your daughter is Aiko.", "{reply:?}");
+
+    let sent = server.requests();
+    let result: serde_json::Value = sent.last().unwrap().body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|m| m["role"] == "tool")
+        .map(|m| serde_json::from_str(m["content"].as_str().unwrap()).unwrap())
+        .unwrap();
+    let found = result["remembered"].as_array().unwrap();
+    assert_eq!(found[0]["kind"], "fact", "{result}");
+    assert!(
+        found[0]["content"].as_str().unwrap().contains("Aiko"),
+        "{result}"
+    );
+    assert!(
+        !result.to_string().contains("Mia"),
+        "another person's facts stay theirs: {result}"
+    );
+}

@@ -14,11 +14,11 @@ use super::targets;
 use super::{Gate, TurnLog};
 use crate::devices::{Entity, Outcome, Registry, ServiceCall};
 use crate::llm::wire::{Tool, ToolCall};
-use crate::memory::Memory;
+use crate::memory::{Memory, RecallQuery};
 
 /// Entities returned by one `find_devices` call at most.
 const MAX_FOUND: usize = 20;
-/// Knowledge hits returned by `recall`.
+/// Remembered items returned by `recall`.
 const MAX_RECALLED: usize = 5;
 
 /// The tool definitions sent with every model call: kept short, they count in every prompt.
@@ -53,7 +53,7 @@ pub fn definitions() -> Vec<Tool> {
         ),
         Tool::function(
             "recall",
-            "Look up the person's preferences and facts in the knowledge base.",
+            "Search what is remembered: the person's preferences and facts, the house's knowledge, past conversations and task results.",
             json!({"type": "object", "required": ["query"], "properties": {"query": s()}}),
         ),
         Tool::function(
@@ -79,6 +79,8 @@ pub(crate) struct ToolBox<'a> {
     pub(crate) user: &'a str,
     pub(crate) site: Option<&'a str>,
     pub(crate) scheduling: Option<&'a super::schedule::Scheduling>,
+    /// The embedding of a search text, when the embed model answers (`None`: words alone).
+    pub(crate) embed: &'a dyn Fn(&str) -> Option<Vec<f32>>,
 }
 
 impl ToolBox<'_> {
@@ -171,8 +173,12 @@ impl ToolBox<'_> {
         Ok(json!({"result": "remembered", "key": key}))
     }
 
+    /// The person's preferences and the best remembered items for the query, by words and
+    /// meaning fused (the same hybrid search that fills the context), each with its kind.
     fn recall(&self, args: &Value) -> Result<Value, String> {
-        let memory = self
+        let query = text(args, "query");
+        let vector = (self.embed)(query);
+        let mut memory = self
             .memory
             .lock()
             .map_err(|_| "memory is unavailable".to_owned())?;
@@ -180,13 +186,19 @@ impl ToolBox<'_> {
             .get_preferences(self.user)
             .map_err(|e| e.to_string())?;
         let hits = memory
-            .search_knowledge(text(args, "query"), MAX_RECALLED)
+            .recall(&RecallQuery {
+                text: query,
+                user: Some(self.user),
+                kinds: &[],
+                limit: MAX_RECALLED,
+                vector: vector.as_deref(),
+            })
             .map_err(|e| e.to_string())?;
-        let facts: Vec<Value> = hits
+        let found: Vec<Value> = hits
             .iter()
-            .map(|h| json!({"topic": h.topic, "content": h.content}))
+            .map(|h| json!({"kind": h.kind, "content": h.text}))
             .collect();
-        Ok(json!({"preferences": prefs, "knowledge": facts}))
+        Ok(json!({"preferences": prefs, "remembered": found}))
     }
 
     fn add_knowledge(&self, args: &Value) -> Result<Value, String> {

@@ -173,6 +173,7 @@ impl Agent {
                 user: &req.user,
                 site: req.site.as_deref(),
                 scheduling: self.scheduling.get(),
+                embed: &|text| self.query_vector(text),
             },
             system,
             context,

@@ -286,6 +286,10 @@ fn start_scheduler(
         cron: a.upkeep.trim().to_owned(),
         backup_dir: (a.keep_backups > 0).then(|| app.config().data_dir().join("backups")),
         keep_backups: a.keep_backups as usize,
+        identity: Some((
+            crate::telemetry::identity::Identity::new(app.config(), None),
+            app.config().data_dir().to_owned(),
+        )),
     });
     let settings = SchedulerSettings {
         interval: Duration::from_secs(u64::from(a.interval_minutes) * 60),

@@ -1,6 +1,7 @@
 //! The hub's own housekeeping, run by the scheduler like any task (kind `upkeep`): the
-//! memory's retention cleanup, then a backup of the database into `backups/` in the data
-//! folder, keeping the newest few.
+//! memory's retention cleanup, a backup of the database into `backups/` in the data folder
+//! (keeping the newest few), and a fresh `mirai_identity.json` (what the hub is and what its
+//! memory holds now).
 
 use std::path::PathBuf;
 
@@ -10,9 +11,10 @@ use jiff::tz::TimeZone;
 use super::plan::{OnInterrupt, Plan, When};
 use crate::clock::now_ms;
 use crate::memory::{Memory, MemoryError, TaskKind};
+use crate::telemetry::identity::Identity;
 
 /// What the upkeep task says it does (its description in the task list).
-const DESCRIPTION: &str = "upkeep: memory retention cleanup and backup";
+const DESCRIPTION: &str = "upkeep: memory retention cleanup, backup and identity refresh";
 
 /// The upkeep job's settings.
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ pub struct Upkeep {
     pub backup_dir: Option<PathBuf>,
     /// Backups kept (the oldest are removed).
     pub keep_backups: usize,
+    /// The hub's description and the data folder it is written to; `None`: not refreshed.
+    pub identity: Option<(Identity, PathBuf)>,
 }
 
 impl Upkeep {
@@ -90,6 +94,15 @@ impl Upkeep {
                 }
             ));
         }
+        if let Some((template, dir)) = &self.identity {
+            let mut identity = template.clone();
+            identity.stats = memory.stats().ok();
+            identity.generated_at = crate::clock::rfc3339_ms(now_ms());
+            match identity.write_to(dir) {
+                Ok(path) => summary.push_str(&format!("; identity {}", path.display())),
+                Err(e) => return Err(format!("{summary}; identity not written: {e}")),
+            }
+        }
         Ok(summary)
     }
 }
@@ -129,6 +142,7 @@ mod tests {
             cron: "30 3 * * *".into(),
             backup_dir: None,
             keep_backups: 3,
+            identity: None,
         };
         upkeep.ensure_task(&mut m, &TimeZone::UTC).unwrap();
         upkeep.ensure_task(&mut m, &TimeZone::UTC).unwrap();
@@ -147,6 +161,7 @@ mod tests {
             cron: "soon".into(),
             backup_dir: None,
             keep_backups: 1,
+            identity: None,
         };
         let err = bad
             .ensure_task(&mut m, &TimeZone::UTC)
@@ -165,13 +180,31 @@ mod tests {
             std::fs::write(backups.join(old), b"old").unwrap();
         }
         std::fs::write(backups.join("notes.txt"), b"mine").unwrap();
+        let config = crate::config::Config::from_text(
+            "",
+            crate::config::Origin::Defaults,
+            Some(dir.path()),
+            &crate::config::Env::default(),
+        )
+        .unwrap();
+        let stale = Identity::new(&config, None);
         let upkeep = Upkeep {
             cron: "@daily".into(),
             backup_dir: Some(backups.clone()),
             keep_backups: 2,
+            identity: Some((stale, dir.path().to_owned())),
         };
+        m.save_preference("ana", "units", "metric").unwrap();
         let summary = upkeep.run(&mut m).unwrap();
         assert!(summary.contains("backup"), "{summary}");
+        let written: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(crate::telemetry::identity::FILE_NAME)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            written["stats"]["preferences"], 1,
+            "the identity says what the memory holds now: {written}"
+        );
         let mut names: Vec<String> = std::fs::read_dir(&backups)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

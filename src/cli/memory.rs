@@ -330,7 +330,7 @@ fn import(memory: &mut crate::memory::Memory, args: ImportArgs, json: bool) -> a
 
 fn describe(c: &crate::memory::RecordCounts) -> String {
     format!(
-        "{} sessions, {} messages, {} preferences, {} tasks, {} thoughts, {} knowledge",
-        c.sessions, c.messages, c.preferences, c.tasks, c.thoughts, c.knowledge
+        "{} sessions, {} messages, {} preferences, {} tasks, {} thoughts, {} knowledge, {} facts",
+        c.sessions, c.messages, c.preferences, c.tasks, c.thoughts, c.knowledge, c.facts
     )
 }

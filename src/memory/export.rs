@@ -1,8 +1,12 @@
 //! JSON Lines export: every record of the file, one object per line, streamed.
 //!
 //! Each line is an object whose `"kind"` is `session`, `message`, `preference`, `task`,
-//! `thought` or `knowledge`; the other fields are the table's columns, timestamps in Unix
-//! milliseconds. A thought's own kind is spelled `"thought_kind"`. An embedding is a JSON
+//! `thought`, `knowledge` or `fact`; the other fields are the table's columns, timestamps in
+//! Unix milliseconds. A thought's and a task's own kinds are spelled `"thought_kind"` and
+//! `"task_kind"`; a scheduled task carries its plan, next run and attempts, so a restored hub
+//! keeps its schedule. Fields added later are optional on import, so older files still load.
+//! Embeddings (`embeddings`) are not written: they are derived from the text and made again
+//! in the background after an import. An embedding is a JSON
 //! array of numbers (f32 values written in their shortest exact form), or `null`.
 //! Records are written parents first (sessions before messages, tasks before thoughts), so
 //! an import can replay the file top to bottom. The reader is in `import`.
@@ -13,7 +17,7 @@ use rusqlite::{Row, Transaction};
 use serde::{Deserialize, Serialize};
 
 use super::knowledge::blob_to_embedding;
-use super::{Memory, MemoryError, Role, TaskStatus, ThoughtKind};
+use super::{Memory, MemoryError, Role, TaskKind, TaskStatus, ThoughtKind};
 
 /// One line of an export: a tagged row of one table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +29,7 @@ pub(crate) enum Record {
     Task(TaskLine),
     Thought(ThoughtLine),
     Knowledge(KnowledgeLine),
+    Fact(FactLine),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +40,9 @@ pub(crate) struct SessionLine {
     pub(crate) started_at: i64,
     pub(crate) ended_at: Option<i64>,
     pub(crate) summary: Option<String>,
+    /// The last message facts were distilled from (absent in older files: none).
+    #[serde(default)]
+    pub(crate) facts_through: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +71,23 @@ pub(crate) struct TaskLine {
     pub(crate) result: Option<String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
+    /// Spelled `task_kind` because `kind` is the record's tag; absent in older files.
+    #[serde(default = "request_kind")]
+    pub(crate) task_kind: TaskKind,
+    #[serde(default)]
+    pub(crate) user: Option<String>,
+    #[serde(default)]
+    pub(crate) plan: Option<String>,
+    #[serde(default)]
+    pub(crate) next_run: Option<i64>,
+    #[serde(default)]
+    pub(crate) attempts: i64,
+    #[serde(default)]
+    pub(crate) parent_id: Option<i64>,
+}
+
+fn request_kind() -> TaskKind {
+    TaskKind::Request
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +112,16 @@ pub(crate) struct KnowledgeLine {
     pub(crate) updated_at: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FactLine {
+    pub(crate) id: i64,
+    pub(crate) user: String,
+    pub(crate) text: String,
+    pub(crate) session_id: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+}
+
 /// Records per kind, as written by an export or stored by an import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RecordCounts {
@@ -102,6 +137,8 @@ pub struct RecordCounts {
     pub thoughts: u64,
     /// `knowledge` lines.
     pub knowledge: u64,
+    /// `fact` lines.
+    pub facts: u64,
 }
 
 /// What [`Memory::export`] wrote.
@@ -110,9 +147,10 @@ pub type ExportCounts = RecordCounts;
 /// One table's export: its query, in parent-first order, and how a row becomes a record.
 type TableExport = (&'static str, fn(&Row<'_>) -> rusqlite::Result<Record>);
 
-const TABLES: [TableExport; 6] = [
+const TABLES: [TableExport; 7] = [
     (
-        "SELECT id, user, source, started_at, ended_at, summary FROM sessions ORDER BY rowid",
+        "SELECT id, user, source, started_at, ended_at, summary, facts_through
+         FROM sessions ORDER BY rowid",
         |r| {
             Ok(Record::Session(SessionLine {
                 id: r.get(0)?,
@@ -121,6 +159,7 @@ const TABLES: [TableExport; 6] = [
                 started_at: r.get(3)?,
                 ended_at: r.get(4)?,
                 summary: r.get(5)?,
+                facts_through: r.get(6)?,
             }))
         },
     ),
@@ -148,7 +187,8 @@ const TABLES: [TableExport; 6] = [
         },
     ),
     (
-        "SELECT id, session_id, description, status, result, created_at, updated_at
+        "SELECT id, session_id, description, status, result, created_at, updated_at,
+                kind, user, plan, next_run, attempts, parent_id
          FROM tasks_history ORDER BY id",
         |r| {
             Ok(Record::Task(TaskLine {
@@ -159,6 +199,12 @@ const TABLES: [TableExport; 6] = [
                 result: r.get(4)?,
                 created_at: r.get(5)?,
                 updated_at: r.get(6)?,
+                task_kind: r.get(7)?,
+                user: r.get(8)?,
+                plan: r.get(9)?,
+                next_run: r.get(10)?,
+                attempts: r.get(11)?,
+                parent_id: r.get(12)?,
             }))
         },
     ),
@@ -192,6 +238,19 @@ const TABLES: [TableExport; 6] = [
             }))
         },
     ),
+    (
+        "SELECT id, user, text, session_id, created_at, updated_at FROM facts ORDER BY id",
+        |r| {
+            Ok(Record::Fact(FactLine {
+                id: r.get(0)?,
+                user: r.get(1)?,
+                text: r.get(2)?,
+                session_id: r.get(3)?,
+                created_at: r.get(4)?,
+                updated_at: r.get(5)?,
+            }))
+        },
+    ),
 ];
 
 impl Memory {
@@ -200,13 +259,21 @@ impl Memory {
         // A read transaction: every table is seen as of the same moment, even while the
         // agent keeps writing (WAL readers do not block the writer).
         let tx = self.conn.unchecked_transaction()?;
-        let mut counts = [0u64; 6];
+        let mut counts = [0u64; 7];
         for ((sql, to_record), count) in TABLES.iter().zip(&mut counts) {
             *count = export_table(&tx, sql, *to_record, &mut writer)?;
         }
         tx.commit()?;
         writer.flush().map_err(serde_json::Error::io)?;
-        let [sessions, messages, preferences, tasks, thoughts, knowledge] = counts;
+        let [
+            sessions,
+            messages,
+            preferences,
+            tasks,
+            thoughts,
+            knowledge,
+            facts,
+        ] = counts;
         Ok(RecordCounts {
             sessions,
             messages,
@@ -214,6 +281,7 @@ impl Memory {
             tasks,
             thoughts,
             knowledge,
+            facts,
         })
     }
 }

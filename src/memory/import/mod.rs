@@ -99,6 +99,7 @@ fn kind_name(record: &Record) -> &'static str {
         Record::Task(_) => "task",
         Record::Thought(_) => "thought",
         Record::Knowledge(_) => "knowledge",
+        Record::Fact(_) => "fact",
     }
 }
 
@@ -115,12 +116,20 @@ fn count(counts: &mut ImportCounts, record: &Record, skipped: bool) {
         Record::Task(_) => &mut n.tasks,
         Record::Thought(_) => &mut n.thoughts,
         Record::Knowledge(_) => &mut n.knowledge,
+        Record::Fact(_) => &mut n.facts,
     } += 1;
 }
 
 fn total(counts: &ImportCounts) -> u64 {
     let n = &counts.imported;
-    n.sessions + n.messages + n.preferences + n.tasks + n.thoughts + n.knowledge + counts.skipped
+    n.sessions
+        + n.messages
+        + n.preferences
+        + n.tasks
+        + n.thoughts
+        + n.knowledge
+        + n.facts
+        + counts.skipped
 }
 
 #[cfg(test)]
@@ -155,6 +164,26 @@ mod tests {
         memory
             .add_knowledge("garden", "roses", "manual", None)
             .unwrap();
+        // A daily task that has run once: its schedule and its run must survive.
+        let daily = memory
+            .add_scheduled(
+                crate::memory::TaskKind::Scheduled,
+                "ana",
+                "tell me the weather",
+                r#"{"cron":"0 7 * * *","deliver":{"speech":"kitchen"}}"#,
+                Some(1_900_000_000_000),
+            )
+            .unwrap();
+        let run = memory.claim_task(daily).unwrap().unwrap();
+        let end = crate::memory::RunEnd {
+            ok: true,
+            result: "sunny",
+            next_run: Some(1_900_086_400_000),
+            recurring: true,
+            tokens: 12,
+        };
+        memory.finish_run(daily, run, &end, "2030-03-17").unwrap();
+        memory.add_fact("ana", "Ana's daughter is Aiko").unwrap();
     }
 
     fn export_bytes(memory: &Memory) -> (Vec<u8>, RecordCounts) {
@@ -172,12 +201,13 @@ mod tests {
             sessions: 2,
             messages: 2,
             preferences: 1,
-            tasks: 2,
+            tasks: 4,
             thoughts: 1,
             knowledge: 2,
+            facts: 1,
         };
         assert_eq!(exported, expected);
-        assert_eq!(bytes.iter().filter(|&&b| b == b'\n').count(), 10);
+        assert_eq!(bytes.iter().filter(|&&b| b == b'\n').count(), 13);
 
         let (_b, mut target) = temp_memory();
         let mut acks = Vec::new();
@@ -189,8 +219,8 @@ mod tests {
                 skipped: 0
             }
         );
-        assert_eq!(acks.len(), 10);
-        assert_eq!(acks.last().unwrap().records, 10);
+        assert_eq!(acks.len(), 13);
+        assert_eq!(acks.last().unwrap().records, 13);
         assert_eq!(acks[0].kind, "session");
         // Same ids, same text, same timestamps: the re-export is byte-identical.
         assert_eq!(export_bytes(&target).0, bytes);
@@ -199,6 +229,13 @@ mod tests {
             1,
             "FTS filled"
         );
+        let scheduled = target.scheduled_tasks().unwrap();
+        assert_eq!(scheduled.len(), 1, "the schedule came back: {scheduled:?}");
+        assert_eq!(scheduled[0].next_run, Some(1_900_086_400_000));
+        assert_eq!(
+            target.facts("ana").unwrap()[0].text,
+            "Ana's daughter is Aiko"
+        );
 
         // Re-running the import (say, after it was killed) changes nothing.
         let again = target.import(&bytes[..], |_| {}).unwrap();
@@ -206,7 +243,7 @@ mod tests {
             again,
             ImportCounts {
                 imported: RecordCounts::default(),
-                skipped: 10
+                skipped: 13
             }
         );
         assert_eq!(export_bytes(&target).0, bytes);

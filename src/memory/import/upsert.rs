@@ -30,11 +30,22 @@ const MESSAGE: Upsert = Upsert {
 
 const TASK: Upsert = Upsert {
     same: "SELECT 1 FROM tasks_history WHERE id = ?1 AND session_id IS ?2 AND description = ?3
-           AND status = ?4 AND result IS ?5 AND created_at = ?6 AND updated_at = ?7",
+           AND status = ?4 AND result IS ?5 AND created_at = ?6 AND updated_at = ?7
+           AND kind = ?8 AND user IS ?9 AND plan IS ?10 AND next_run IS ?11 AND attempts = ?12
+           AND parent_id IS ?13",
     insert: "INSERT INTO tasks_history
-             (id, session_id, description, status, result, created_at, updated_at) VALUES
+             (id, session_id, description, status, result, created_at, updated_at,
+              kind, user, plan, next_run, attempts, parent_id) VALUES
              ((SELECT CASE WHEN EXISTS (SELECT 1 FROM tasks_history WHERE id = ?1)
-               THEN NULL ELSE ?1 END), ?2, ?3, ?4, ?5, ?6, ?7)",
+               THEN NULL ELSE ?1 END), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+};
+
+const FACT: Upsert = Upsert {
+    same: "SELECT 1 FROM facts WHERE id = ?1 AND user = ?2 AND text = ?3 AND session_id IS ?4
+           AND created_at = ?5 AND updated_at = ?6",
+    insert: "INSERT INTO facts (id, user, text, session_id, created_at, updated_at) VALUES
+             ((SELECT CASE WHEN EXISTS (SELECT 1 FROM facts WHERE id = ?1) THEN NULL ELSE ?1 END),
+              ?2, ?3, ?4, ?5, ?6)",
 };
 
 const THOUGHT: Upsert = Upsert {
@@ -70,6 +81,8 @@ pub(super) fn store(
         }
         Record::Preference(p) => store_preference(tx, p),
         Record::Task(t) => {
+            // A run follows its scheduled task, which this import may have renumbered.
+            let parent = t.parent_id.map(|p| *task_ids.get(&p).unwrap_or(&p));
             let row = params![
                 t.id,
                 t.session_id,
@@ -77,9 +90,26 @@ pub(super) fn store(
                 t.status,
                 t.result,
                 t.created_at,
-                t.updated_at
+                t.updated_at,
+                t.task_kind,
+                t.user,
+                t.plan,
+                t.next_run,
+                t.attempts,
+                parent
             ];
             upsert(tx, &TASK, row)
+        }
+        Record::Fact(f) => {
+            let row = params![
+                f.id,
+                f.user,
+                f.text,
+                f.session_id,
+                f.created_at,
+                f.updated_at
+            ];
+            upsert(tx, &FACT, row)
         }
         Record::Thought(t) => store_thought(tx, t, task_ids),
         Record::Knowledge(k) => {
@@ -104,8 +134,8 @@ fn store_session(tx: &Transaction<'_>, s: &SessionLine) -> Result<Option<i64>, M
         return Ok(None);
     }
     tx.execute(
-        "UPDATE sessions SET ended_at = ?2, summary = ?3 WHERE id = ?1",
-        params![s.id, s.ended_at, s.summary],
+        "UPDATE sessions SET ended_at = ?2, summary = ?3, facts_through = ?4 WHERE id = ?1",
+        params![s.id, s.ended_at, s.summary, s.facts_through],
     )?;
     Ok(Some(0))
 }
