@@ -66,7 +66,15 @@ pub(super) fn parse(
             message,
         })?;
     }
-    from_yaml(tree, |err| {
+    // Back to text and through the same deserializer as the file: deserializing `Settings`
+    // from a `Value` as well would compile a second copy of every config type's parser.
+    // Positions in this text mean nothing to the user, so errors name the variable instead.
+    let text = serde_yaml::to_string(&tree).map_err(|e| ConfigError::Invalid {
+        at: "environment overrides".into(),
+        key: String::new(),
+        message: message_of(&e),
+    })?;
+    from_yaml(serde_yaml::Deserializer::from_str(&text), |err| {
         let at = blame(overrides, err.path().to_string().as_str());
         ConfigError::Invalid {
             at,

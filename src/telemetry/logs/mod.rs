@@ -8,8 +8,9 @@
 //!
 //! # JSON line shape
 //!
-//! One object per line, from tracing-subscriber's JSON formatter (`flatten_event(false)`,
-//! current span and span list on); `span` and `spans` are absent outside any span:
+//! One object per line, in the shape of tracing-subscriber's JSON formatter
+//! (`flatten_event(false)`, current span and span list on), written by `sink`; `span` and
+//! `spans` are absent outside any span:
 //!
 //! ```text
 //! {"timestamp":"2025-01-02T03:04:05.678901Z","level":"INFO",
@@ -29,13 +30,15 @@
 //!
 //! # Layout
 //!
-//! - `sink`: one fmt layer per output (JSON or text), and when text would be coloured.
+//! - `sink`: the layer that makes each event one line and writes it to every output.
+//! - `line`: fields as JSON or text, the level and the timestamp.
 //! - `filter`: the `Targets` filter string, checked one directive at a time.
 
 mod filter;
+mod line;
 mod sink;
 
-use std::io::{self, IsTerminal};
+use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -47,7 +50,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use super::redact::{RedactingMakeWriter, Redactor};
 use super::rotate::RotatingFile;
 use filter::parse_filter;
-use sink::{ANSI_COMPILED_IN, BoxedLayer, colour_wanted, sink};
+use sink::{LineLayer, Output, output};
 
 /// Default size at which the log file rotates: 10 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
@@ -142,8 +145,7 @@ pub fn init(settings: &LogSettings, secrets: &[String]) -> Result<LogGuard, LogE
 
 /// The subscriber [`init`] would install, not installed.
 pub fn build(settings: &LogSettings, secrets: &[String]) -> Result<(Dispatch, LogGuard), LogError> {
-    let colour = colour_wanted(io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
-    assemble(settings, secrets, io::stderr as fn() -> io::Stderr, colour)
+    assemble(settings, secrets, io::stderr as fn() -> io::Stderr)
 }
 
 /// Like [`build`], with `writer` standing in for stderr (used when `settings.stderr`).
@@ -155,24 +157,22 @@ pub fn build_with_writer<W>(
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    assemble(settings, secrets, writer, false)
+    assemble(settings, secrets, writer)
 }
 
 fn assemble<W>(
     settings: &LogSettings,
     secrets: &[String],
     stderr: W,
-    colour: bool,
 ) -> Result<(Dispatch, LogGuard), LogError>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let targets = parse_filter(&settings.filter)?;
     let redactor = Arc::new(Redactor::new(secrets));
-    let mut layers: Vec<BoxedLayer> = Vec::new();
+    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
     if settings.stderr {
-        let writer = RedactingMakeWriter::new(stderr, redactor.clone());
-        layers.push(sink(settings.format, colour && ANSI_COMPILED_IN, writer));
+        outputs.push(output(RedactingMakeWriter::new(stderr, redactor.clone())));
     }
     let file = match &settings.file {
         Some(path) => Some(Arc::new(
@@ -186,10 +186,10 @@ where
         None => None,
     };
     if let Some(file) = &file {
-        let writer = RedactingMakeWriter::new(file.clone(), redactor);
-        layers.push(sink(settings.format, false, writer));
+        outputs.push(output(RedactingMakeWriter::new(file.clone(), redactor)));
     }
-    let subscriber = Registry::default().with(layers).with(targets);
+    let layer = LineLayer::new(settings.format, outputs);
+    let subscriber = Registry::default().with(layer).with(targets);
     Ok((Dispatch::new(subscriber), LogGuard { file }))
 }
 
