@@ -17,6 +17,7 @@ const START: Duration = Duration::from_secs(30);
 struct Daemon {
     child: Child,
     dir: tempfile::TempDir,
+    api: u16,
 }
 
 impl Daemon {
@@ -41,7 +42,7 @@ impl Daemon {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        Daemon { child, dir }
+        Daemon { child, dir, api }
     }
 
     /// Runs `mirai ARGS` beside the daemon, with the same config and data folder.
