@@ -106,6 +106,24 @@ async fn a_spoken_command_becomes_a_set_and_the_cli_goes_through_the_daemon() {
 
     // The hub listens for questions once it says online.
     probe.status_is("mirai/zb/status", "online").await;
+    let status: String = tokio::task::block_in_place(|| {
+        let url = format!("http://127.0.0.1:{}/api/status", daemon.api);
+        ureq::get(url)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    });
+    let status: Value = serde_json::from_str(&status).unwrap();
+    let line = (status["services"].as_array().unwrap().iter())
+        .find(|s| s["name"] == "zigbee2mqtt")
+        .map(|s| s["state"].as_str().unwrap().to_owned());
+    assert!(
+        line.as_deref()
+            .is_some_and(|l| l.starts_with("online, 8 devices")),
+        "{status}"
+    );
     probe
         .publish(
             "mirai/zb/ask",
