@@ -122,7 +122,9 @@ impl Publisher {
     /// Connects, publishes the retained device list (100 Aqara-style temperature sensors) and
     /// `bridge/state` online.
     async fn connect(broker: &Mosquitto) -> Publisher {
-        let opts = MqttOptions::new("bench-zigbee2mqtt", "127.0.0.1", broker.port());
+        let mut opts = MqttOptions::new("bench-zigbee2mqtt", "127.0.0.1", broker.port());
+        // The device list of 100 sensors is over rumqttc's 10 KiB default.
+        opts.set_max_packet_size(1 << 20, 1 << 20);
         let (client, mut events) = AsyncClient::new(opts, 1024);
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
