@@ -16,6 +16,7 @@ use crate::autonomous::Scheduler;
 use crate::autonomous::tasks::{self, TaskCall, TaskError};
 use crate::devices::gpio::HubLight;
 use crate::devices::home_assistant::Events;
+use crate::devices::zigbee2mqtt::Zigbee2Mqtt;
 use crate::devices::zwave::ZwaveBackend;
 use crate::devices::{Changes, Entity, ServiceCall};
 use crate::frontends::hub::{Autonomous, Hub};
@@ -60,6 +61,7 @@ pub struct AgentHub {
     scheduler: OnceLock<Arc<Scheduler>>,
     tz: TimeZone,
     zwave: OnceLock<Arc<ZwaveBackend>>,
+    z2m: OnceLock<Arc<Zigbee2Mqtt>>,
     busy: AtomicUsize,
     activity: tokio::sync::watch::Sender<u64>,
 }
@@ -83,6 +85,7 @@ impl AgentHub {
             scheduler: OnceLock::new(),
             tz: TimeZone::UTC,
             zwave: OnceLock::new(),
+            z2m: OnceLock::new(),
             busy: AtomicUsize::new(0),
             activity: tokio::sync::watch::Sender::new(0),
         }
@@ -126,6 +129,11 @@ impl AgentHub {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((name.to_owned(), state));
+    }
+
+    /// The Zigbee2MQTT back end the API's `/api/zigbee2mqtt/…` routes reach.
+    pub fn set_zigbee2mqtt(&self, z2m: Arc<Zigbee2Mqtt>) {
+        let _ = self.z2m.set(z2m);
     }
 
     /// Fires Home Assistant events (`mirai_reply`, `mirai_action`, `mirai_blocked`) after
@@ -397,6 +405,10 @@ impl Hub for AgentHub {
 
     fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
         self.zwave.get().cloned()
+    }
+
+    fn zigbee2mqtt(&self) -> Option<Arc<Zigbee2Mqtt>> {
+        self.z2m.get().cloned()
     }
 
     fn facts(&self, user: &str) -> Result<Vec<crate::memory::Fact>, String> {

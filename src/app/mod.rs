@@ -35,6 +35,7 @@ use crate::config::{Config, ConfigError, Env, LoadOptions};
 use crate::devices::Registry;
 use crate::devices::demo::DemoHouse;
 use crate::devices::home_assistant::{self, HomeAssistant};
+use crate::devices::zigbee2mqtt::{self, Zigbee2Mqtt};
 use crate::devices::zwave::{self, ZwaveBackend};
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
@@ -54,6 +55,7 @@ pub struct App {
     config: Config,
     home_assistant: OnceLock<Option<Arc<HomeAssistant>>>,
     zwave: OnceLock<Option<Arc<ZwaveBackend>>>,
+    z2m: OnceLock<Option<Arc<Zigbee2Mqtt>>>,
     board: OnceLock<crate::board::Board>,
     gpio: OnceLock<gpio::GpioParts>,
     _logs: LogGuard,
@@ -87,6 +89,7 @@ impl App {
             config,
             home_assistant: OnceLock::new(),
             zwave: OnceLock::new(),
+            z2m: OnceLock::new(),
             board: OnceLock::new(),
             gpio: OnceLock::new(),
             _logs: guard,
@@ -125,6 +128,9 @@ impl App {
         }
         if let Some(zw) = self.zwave()? {
             registry.add(zw);
+        }
+        if let Some(z2m) = self.zigbee2mqtt()? {
+            registry.add(z2m);
         }
         // Only the daemon opens the header (serve does, before it builds the agent): a
         // one-shot command must not switch relays off under it.
@@ -181,6 +187,22 @@ impl App {
         Ok(self.zwave.get_or_init(|| zw).clone())
     }
 
+    /// The Zigbee2MQTT back end when `zigbee2mqtt.enabled`, its link started once per run.
+    pub fn zigbee2mqtt(&self) -> anyhow::Result<Option<Arc<Zigbee2Mqtt>>> {
+        if let Some(z) = self.z2m.get() {
+            return Ok(z.clone());
+        }
+        let z = if self.config.settings().zigbee2mqtt.enabled {
+            let settings = z2m_settings(&self.config)?;
+            let backend =
+                Zigbee2Mqtt::start(settings).context("cannot start the Zigbee2MQTT link")?;
+            Some(Arc::new(backend))
+        } else {
+            None
+        };
+        Ok(self.z2m.get_or_init(|| z).clone())
+    }
+
     /// For one-shot commands: waits up to `home_assistant.timeout_s` for Home Assistant's
     /// entities and up to `zwave.ready_timeout_s` for the Z-Wave nodes, and says so in the log
     /// when they did not come (the command goes on).
@@ -190,6 +212,15 @@ impl App {
             if !ha.wait_synced(limit) {
                 let why = ha.status().error.unwrap_or_else(|| "no answer yet".into());
                 tracing::warn!(cause = %why, "Home Assistant's entities are not loaded");
+            }
+        }
+        if let Some(z) = self.zigbee2mqtt()? {
+            if !z.wait_listed(self.config.settings().zigbee2mqtt.ready_timeout) {
+                let why = z
+                    .status()
+                    .error
+                    .unwrap_or_else(|| "no device list yet".into());
+                tracing::warn!(cause = %why, "Zigbee2MQTT's devices are not loaded");
             }
         }
         if let Some(zw) = self.zwave()? {
@@ -257,6 +288,41 @@ pub fn zwave_labels(config: &Config) -> std::collections::BTreeMap<u8, zwave::La
             (*id, label)
         })
         .collect()
+}
+
+/// The Zigbee2MQTT link's settings: its own broker URL and credentials, or the `mqtt`
+/// section's; its own client id, `mirai-<hub_id>-z2m` unless set.
+pub fn z2m_settings(config: &Config) -> anyhow::Result<zigbee2mqtt::Settings> {
+    let s = config.settings();
+    let z = &s.zigbee2mqtt;
+    let own = z.url.is_some();
+    let url = z.url.as_deref().unwrap_or(&s.mqtt.url);
+    let parsed = crate::frontends::mqtt::MqttSettings::from_url(url, &s.mqtt.hub_id)
+        .context(if own { "zigbee2mqtt.url" } else { "mqtt.url" })?;
+    let default_id = format!("mirai-{}-z2m", s.mqtt.hub_id);
+    let mut settings = zigbee2mqtt::Settings::new(
+        &parsed.host,
+        parsed.port,
+        z.client_id.as_deref().unwrap_or(&default_id),
+    );
+    settings.tls = parsed.tls;
+    settings.base_topic = z.base_topic.clone();
+    settings.reply_timeout = z.reply_timeout;
+    let (user, password, ca_file) = if own {
+        (z.username.clone(), config.z2m_password(), None)
+    } else {
+        (
+            s.mqtt.username.clone(),
+            config.mqtt_password(),
+            s.mqtt.ca_file.as_deref(),
+        )
+    };
+    settings.username = user.or(parsed.username);
+    settings.password = password
+        .map(|p| p.value.expose().to_owned())
+        .or(parsed.password);
+    settings.ca_file = ca_file.map(|p| config.in_data_dir(p));
+    Ok(settings)
 }
 
 /// What the memory needs from the config.

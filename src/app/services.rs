@@ -133,6 +133,10 @@ pub(super) async fn start(app: &App, hub: Arc<AgentHub>, mode: Mode) -> anyhow::
         let port = app.zwave_port().unwrap_or_default();
         hub.add_service("zwave", Arc::new(move || zwave_line(&zw.status(), &port)));
     }
+    if let Some(z) = app.zigbee2mqtt()? {
+        hub.set_zigbee2mqtt(z.clone());
+        hub.add_service("zigbee2mqtt", Arc::new(move || z2m_line(&z.status())));
+    }
     let mut outlets = Outlets {
         home_assistant: app.home_assistant()?,
         mqtt: None,
@@ -197,6 +201,25 @@ fn zwave_line(st: &crate::devices::zwave::LinkStatus, port: &str) -> String {
         _ => format!(
             "not connected to {port}: {}",
             st.error.clone().unwrap_or_else(|| "starting".into())
+        ),
+    }
+}
+
+/// The Zigbee2MQTT line of the status page.
+fn z2m_line(st: &crate::devices::zigbee2mqtt::Status) -> String {
+    let bad = match st.rejected {
+        0 => String::new(),
+        n => format!(", {n} bad messages"),
+    };
+    match (st.connected, st.bridge_online) {
+        (true, true) => format!(
+            "online, {} devices, {} updates{bad}",
+            st.devices, st.applied
+        ),
+        (true, false) => format!("Zigbee2MQTT offline, {} devices known{bad}", st.devices),
+        _ => format!(
+            "disconnected: {}",
+            st.error.clone().unwrap_or_else(|| "connecting".into())
         ),
     }
 }

@@ -8,6 +8,7 @@ mod board;
 mod facts;
 mod memory;
 mod tasks;
+mod zigbee2mqtt;
 mod zwave;
 mod zwave_progress;
 
@@ -141,6 +142,9 @@ enum Command {
     Zwave(zwave::ZwaveCommand),
     /// The board: detected model, profile in use, GPIO pins and availability, serial paths
     Board(board::BoardArgs),
+    /// Zigbee2MQTT beside the hub: its devices, permit join (through the daemon when it runs)
+    #[command(subcommand)]
+    Zigbee2mqtt(zigbee2mqtt::Z2mCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +224,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Zwave(cmd) => zwave::run(&App::start(&opts, lvl)?, cmd, cli.json),
         Command::Board(args) => board::run(&App::start(&opts, lvl)?, args, cli.json),
+        Command::Zigbee2mqtt(cmd) => zigbee2mqtt::run(&App::start(&opts, lvl)?, cmd, cli.json),
     }
 }
 

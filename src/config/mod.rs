@@ -19,6 +19,7 @@ mod source;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod zigbee2mqtt;
 mod zwave;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ pub use secret::{LoadedSecret, Secret, SecretSource};
 pub use settings::{LogFormat, Settings};
 pub(crate) use source::message_of as yaml_message;
 pub use validate::check_log_filter;
+pub use zigbee2mqtt::Zigbee2mqtt;
 pub use zwave::{Zwave, ZwaveKind, ZwaveNode};
 
 /// The config file tried first when `--config` is not given (relative to the working directory).
@@ -50,6 +52,8 @@ pub const LOCAL_KEY_VAR: &str = "MIRAI_LOCAL_API_KEY";
 pub const MQTT_PASSWORD_VAR: &str = "MQTT_PASSWORD";
 /// The variable holding Home Assistant's long-lived access token.
 pub const HA_TOKEN_VAR: &str = "HA_TOKEN";
+/// The environment variable that holds the password of Zigbee2MQTT's broker.
+pub const Z2M_PASSWORD_VAR: &str = "ZIGBEE2MQTT_PASSWORD";
 /// The environment variable that overrides `openai.base_url`.
 pub const OPENAI_BASE_URL_VAR: &str = "OPENAI_BASE_URL";
 
@@ -156,6 +160,7 @@ pub struct Config {
     local_key: Option<LoadedSecret>,
     mqtt_password: Option<LoadedSecret>,
     ha_token: Option<LoadedSecret>,
+    z2m_password: Option<LoadedSecret>,
 }
 
 impl Config {
@@ -234,6 +239,8 @@ impl Config {
             .as_ref()
             .map(|p| resolve(&data_dir, p));
         let ha_token = secret::load(HA_TOKEN_VAR, ha_file.as_deref(), &|v| env.get(v))?;
+        let z2m_file = (settings.zigbee2mqtt.password_file.as_ref()).map(|p| resolve(&data_dir, p));
+        let z2m_password = secret::load(Z2M_PASSWORD_VAR, z2m_file.as_deref(), &|v| env.get(v))?;
         Ok(Config {
             settings,
             origin,
@@ -243,6 +250,7 @@ impl Config {
             local_key,
             mqtt_password,
             ha_token,
+            z2m_password,
         })
     }
 
@@ -302,6 +310,11 @@ impl Config {
         self.ha_token.as_ref()
     }
 
+    /// The password of Zigbee2MQTT's broker, if one is set for it.
+    pub fn z2m_password(&self) -> Option<&LoadedSecret> {
+        self.z2m_password.as_ref()
+    }
+
     /// Every secret value, for the log redactor.
     pub fn secret_values(&self) -> Vec<String> {
         self.openai_key
@@ -309,6 +322,7 @@ impl Config {
             .chain(&self.local_key)
             .chain(&self.mqtt_password)
             .chain(&self.ha_token)
+            .chain(&self.z2m_password)
             .map(|s| s.value.expose().to_owned())
             .collect()
     }
@@ -325,6 +339,7 @@ impl Config {
             ("openai api key", &self.openai_key),
             ("mqtt password", &self.mqtt_password),
             ("home assistant token", &self.ha_token),
+            ("zigbee2mqtt password", &self.z2m_password),
         ];
         for (name, secret) in secrets {
             let from = match secret {

@@ -16,6 +16,7 @@ use super::gpio::Gpio;
 use super::home_assistant::HomeAssistant;
 use super::mqtt::Mqtt;
 use super::openai::Openai;
+use super::zigbee2mqtt::Zigbee2mqtt;
 use super::zwave::Zwave;
 
 /// The whole file.
@@ -53,6 +54,8 @@ pub struct Settings {
     pub home_assistant: HomeAssistant,
     /// The Z-Wave USB stick.
     pub zwave: Zwave,
+    /// A Zigbee2MQTT beside the hub.
+    pub zigbee2mqtt: Zigbee2mqtt,
     /// `auto` (detect), a board profile's name (`rpi4b`) or a profile file.
     pub board: String,
     /// The status LED, button and relays on the board's header.
@@ -79,6 +82,7 @@ impl Default for Settings {
             mqtt: Mqtt::default(),
             home_assistant: HomeAssistant::default(),
             zwave: Zwave::default(),
+            zigbee2mqtt: Zigbee2mqtt::default(),
             board: crate::board::AUTO.into(),
             gpio: Gpio::default(),
             services: Services::default(),

@@ -327,3 +327,22 @@ fn mqtt_url_hub_id_and_password_are_checked() {
             .contains(&"broker-secret-123".to_owned())
     );
 }
+
+#[test]
+fn zigbee2mqtt_keys_are_named_with_their_line() {
+    let e = err("zigbee2mqtt:\n  enabled: true\n  base_topic: \"z2m/#\"\n");
+    assert!(e.starts_with("configs/mirai.yaml:3:"), "{e}");
+    assert!(e.contains("zigbee2mqtt.base_topic"), "{e}");
+    let e = err("zigbee2mqtt:\n  url: http://pi\n");
+    assert!(e.contains("zigbee2mqtt.url"), "{e}");
+    let e = err("zigbee2mqtt:\n  password: hunter2\n");
+    assert!(
+        e.contains("ZIGBEE2MQTT_PASSWORD") || e.contains("*_file"),
+        "{e}"
+    );
+    assert!(!e.contains("hunter2"), "{e}");
+    let env = Env::from_pairs([("ZIGBEE2MQTT_PASSWORD", "s3cret")]);
+    let cfg = Config::from_text("", file(), None, &env).unwrap();
+    assert_eq!(cfg.z2m_password().unwrap().value.expose(), "s3cret");
+    assert!(cfg.secret_values().contains(&"s3cret".to_owned()));
+}

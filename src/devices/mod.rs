@@ -2,7 +2,7 @@
 //!
 //! An entity is what a person names ("the kitchen light"): an id in Home Assistant's form
 //! (`light.kitchen`), a name, aliases in any language, an area, a domain, a state and
-//! attributes. A back end (the demo house, Home Assistant, Z-Wave, GPIO relays; Zigbee later)
+//! attributes. A back end (the demo house, Home Assistant, Z-Wave, GPIO relays, Zigbee2MQTT)
 //! owns some entities and carries out service calls on them. Nothing above this module knows
 //! which back end acts.
 
@@ -10,6 +10,7 @@ pub mod demo;
 pub(crate) mod glob;
 pub mod gpio;
 pub mod home_assistant;
+pub mod zigbee2mqtt;
 pub mod zwave;
 
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@
 //! what a response looks like is `answer`; the handlers that call the [`Hub`] are `api`;
 //! `/api/ask` and its concurrency limit are `ask`; the read-only status summary is `status`;
 //! the page itself is `page`; the Z-Wave stick's routes, with inclusion and exclusion streamed
-//! as JSON lines, are `zwave`.
+//! as JSON lines, are `zwave`; Zigbee2MQTT's device list and permit join are `zigbee2mqtt`.
 
 mod answer;
 mod api;
@@ -19,6 +19,7 @@ mod route;
 mod status;
 mod tasks;
 mod token;
+mod zigbee2mqtt;
 mod zwave;
 
 use std::net::SocketAddr;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::agent::{ActionReport, Reply, Request};
 use crate::autonomous::tasks::{TaskCall, TaskError};
+use crate::devices::zigbee2mqtt::Zigbee2Mqtt;
 use crate::devices::zwave::ZwaveBackend;
 use crate::devices::{Changes, Entity, ServiceCall};
 
@@ -67,6 +68,10 @@ pub trait Hub: Send + Sync {
     }
     /// The Z-Wave stick this hub drives, if it drives one.
     fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
+        None
+    }
+    /// The Zigbee2MQTT back end this hub uses, if it uses one.
+    fn zigbee2mqtt(&self) -> Option<Arc<Zigbee2Mqtt>> {
         None
     }
     /// The change feeds of the back ends whose entities front ends mirror, by back end name.

@@ -62,6 +62,7 @@ pub use discovery::unregister;
 pub use outbox::Outbox;
 pub use settings::MqttSettings;
 pub use state::MqttState;
+pub(crate) use tls::secure_with;
 
 /// Requests (publishes, subscribes, acks) waiting for the event loop to send them.
 const REQUEST_CHANNEL_CAP: usize = 64;

@@ -73,6 +73,11 @@ impl Mosquitto {
         self.port
     }
 
+    /// The broker's process id (for its CPU time in the benches).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `mqtt://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)

@@ -78,6 +78,8 @@ fn handle(
         Route::Metrics => Answer::with_body(200, METRICS_CONTENT_TYPE, hub.metrics().into_bytes()),
         Route::Ask => ask(context, request),
         Route::Tasks(task) => super::tasks::answer(context, request, task),
+        Route::Z2mDevices => super::zigbee2mqtt::devices(context),
+        Route::Z2mPermitJoin => super::zigbee2mqtt::permit_join(context, request),
         Route::Prefs(user) => Answer::json(200, &prefs_json(&hub.prefs(&user))),
         Route::Remember { user, key } => remember(context, request, &user, &key),
         Route::Forget { user, key } => match hub.forget(&user, &key) {

@@ -47,6 +47,10 @@ pub(crate) enum Route {
     ZwaveInclude,
     /// `POST /api/zwave/exclude`: progress as JSON lines.
     ZwaveExclude,
+    /// `GET /api/zigbee2mqtt/devices`.
+    Z2mDevices,
+    /// `POST /api/zigbee2mqtt/permit_join`.
+    Z2mPermitJoin,
     /// `GET /api/facts/{user}`.
     Facts(String),
     /// `PUT /api/facts/{user}/{id}`: a person's correction.
@@ -118,6 +122,8 @@ impl Route {
                 | Route::ZwaveSet(_)
                 | Route::ZwaveInclude
                 | Route::ZwaveExclude
+                | Route::Z2mDevices
+                | Route::Z2mPermitJoin
                 | Route::Facts(_)
                 | Route::CorrectFact { .. }
                 | Route::ForgetFact { .. }
@@ -216,6 +222,8 @@ fn fixed_route(path: &str) -> Option<(Route, &'static str)> {
         "/api/zwave/refresh" => (Route::ZwaveRefresh, "POST"),
         "/api/zwave/include" => (Route::ZwaveInclude, "POST"),
         "/api/zwave/exclude" => (Route::ZwaveExclude, "POST"),
+        "/api/zigbee2mqtt/devices" => (Route::Z2mDevices, "GET"),
+        "/api/zigbee2mqtt/permit_join" => (Route::Z2mPermitJoin, "POST"),
         "/metrics" => (Route::Metrics, "GET"),
         "/healthz" => (Route::Health, "GET"),
         "/readyz" => (Route::Ready, "GET"),

@@ -12,10 +12,20 @@ use super::{MqttError, MqttSettings};
 
 /// Switches `opts` to TLS when the settings ask for it.
 pub(crate) fn secure(opts: &mut MqttOptions, settings: &MqttSettings) -> Result<(), MqttError> {
-    if !settings.tls {
+    secure_with(opts, settings.tls, settings.ca_file.as_deref())
+}
+
+/// Switches `opts` to TLS when `tls`, trusting the CA in `ca_file` or the public web roots
+/// (the Zigbee2MQTT back end's own client uses it too).
+pub(crate) fn secure_with(
+    opts: &mut MqttOptions,
+    tls: bool,
+    ca_file: Option<&std::path::Path>,
+) -> Result<(), MqttError> {
+    if !tls {
         return Ok(());
     }
-    let roots = roots(settings)?;
+    let roots = roots(ca_file)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -29,9 +39,9 @@ pub(crate) fn secure(opts: &mut MqttOptions, settings: &MqttSettings) -> Result<
 }
 
 /// The certificates to trust.
-fn roots(settings: &MqttSettings) -> Result<RootCertStore, MqttError> {
+fn roots(ca_file: Option<&std::path::Path>) -> Result<RootCertStore, MqttError> {
     let mut store = RootCertStore::empty();
-    let Some(path) = &settings.ca_file else {
+    let Some(path) = ca_file else {
         store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         return Ok(store);
     };
