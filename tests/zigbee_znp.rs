@@ -22,8 +22,8 @@ use support::znp_peer::{CHIP_IEEE, Device, ZnpPeer, areq};
 /// The longest any step may take here.
 const WAIT: Duration = Duration::from_secs(15);
 const BULB: (u16, u64) = (0x1A2B, 0x0017_8801_0203_0405);
-const THERMO: (u16, u64) = (0x3C4D, 0x00158D_0001_AABB_u64);
-const MOTION: (u16, u64) = (0x5E6F, 0x000D6F_0011_2233_u64);
+const THERMO: (u16, u64) = (0x3C4D, 0x0015_8D00_0001_AABB);
+const MOTION: (u16, u64) = (0x5E6F, 0x000D_6F00_0011_2233);
 
 struct Hub {
     zigbee: Zigbee,
@@ -370,10 +370,11 @@ async fn a_backup_restores_the_network_on_a_new_stick() {
     let restored = start_with(settings(&fresh), Some(&loaded)).await;
     assert!(restored.info.formed);
     assert_eq!(restored.info.params, original);
-    let chip = fresh.chip();
-    assert_eq!(chip.nv[&0x0083], original.pan_id.to_le_bytes());
-    assert_eq!(chip.nv[&0x0062], original.network_key);
-    assert_eq!(chip.nv[&0x0001], CHIP_IEEE.to_le_bytes(), "EXTADDR");
-    drop(chip);
+    {
+        let chip = fresh.chip();
+        assert_eq!(chip.nv[&0x0083], original.pan_id.to_le_bytes());
+        assert_eq!(chip.nv[&0x0062], original.network_key);
+        assert_eq!(chip.nv[&0x0001], CHIP_IEEE.to_le_bytes(), "EXTADDR");
+    }
     restored.stop().await;
 }
