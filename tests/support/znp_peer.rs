@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -19,6 +19,13 @@ use std::time::{Duration, Instant};
 
 use mirai::devices::zigbee::mt::frame::{Frame, Kind};
 use mirai::devices::zigbee::mt::receiver::{Event, FrameBuffer};
+
+mod devices;
+mod pty;
+
+pub use devices::{Device, PlayedEndpoint};
+use devices::device_answer;
+use pty::open_pty;
 
 /// The chip's IEEE address.
 pub const CHIP_IEEE: u64 = 0x00124B0022446688;
@@ -30,108 +37,6 @@ const AF: u8 = 0x04;
 const ZDO: u8 = 0x05;
 const UTIL: u8 = 0x07;
 const APP_CNF: u8 = 0x0F;
-
-/// One endpoint a played device has: id, profile, device id, in clusters, out clusters.
-#[derive(Debug, Clone)]
-pub struct PlayedEndpoint {
-    /// Endpoint id.
-    pub id: u8,
-    /// Profile.
-    pub profile: u16,
-    /// Device id.
-    pub device_id: u16,
-    /// Server clusters.
-    pub ins: Vec<u16>,
-    /// Client clusters.
-    pub outs: Vec<u16>,
-}
-
-/// A device the chip plays behind the radio.
-#[derive(Debug, Clone)]
-pub struct Device {
-    /// Network address.
-    pub nwk: u16,
-    /// IEEE address.
-    pub ieee: u64,
-    /// 1 router, 2 end device.
-    pub logical_type: u8,
-    /// MAC capabilities (bit 2 mains).
-    pub mac_capabilities: u8,
-    /// Manufacturer code.
-    pub manufacturer: u16,
-    /// Endpoints.
-    pub endpoints: Vec<PlayedEndpoint>,
-    /// ZDO requests it sleeps through before answering (a sleepy end device).
-    pub sleeps_through: u32,
-}
-
-impl Device {
-    /// A colour bulb: router, mains, manufacturer 0x100B (Philips), ep 11 colour light.
-    pub fn bulb(nwk: u16, ieee: u64) -> Device {
-        Device {
-            nwk,
-            ieee,
-            logical_type: 1,
-            mac_capabilities: 0x8E,
-            manufacturer: 0x100B,
-            endpoints: vec![PlayedEndpoint {
-                id: 11,
-                profile: 0x0104,
-                device_id: 0x010D,
-                ins: vec![0x0000, 0x0003, 0x0004, 0x0005, 0x0006, 0x0008, 0x0300],
-                outs: vec![0x0019],
-            }],
-            sleeps_through: 0,
-        }
-    }
-
-    /// A temperature and humidity sensor: sleepy end device on a battery, 0x115F (Xiaomi).
-    pub fn temperature_sensor(nwk: u16, ieee: u64) -> Device {
-        Device {
-            nwk,
-            ieee,
-            logical_type: 2,
-            mac_capabilities: 0x80,
-            manufacturer: 0x115F,
-            endpoints: vec![PlayedEndpoint {
-                id: 1,
-                profile: 0x0104,
-                device_id: 0x0302,
-                ins: vec![0x0000, 0x0001, 0x0402, 0x0405],
-                outs: vec![],
-            }],
-            sleeps_through: 1,
-        }
-    }
-
-    /// A motion sensor with an IAS zone and occupancy: end device on a battery, 0x1037.
-    pub fn motion_sensor(nwk: u16, ieee: u64) -> Device {
-        Device {
-            nwk,
-            ieee,
-            logical_type: 2,
-            mac_capabilities: 0x80,
-            manufacturer: 0x1037,
-            endpoints: vec![
-                PlayedEndpoint {
-                    id: 1,
-                    profile: 0x0104,
-                    device_id: 0x0402,
-                    ins: vec![0x0000, 0x0001, 0x0500],
-                    outs: vec![0x0019],
-                },
-                PlayedEndpoint {
-                    id: 2,
-                    profile: 0x0104,
-                    device_id: 0x0107,
-                    ins: vec![0x0406],
-                    outs: vec![],
-                },
-            ],
-            sleeps_through: 0,
-        }
-    }
-}
 
 /// What the chip holds and how it behaves; tests read and change it through [`ZnpPeer`].
 #[derive(Debug, Default)]
@@ -431,62 +336,6 @@ fn answer(chip: &mut Chip, req: &Frame) -> Vec<Frame> {
     out
 }
 
-/// A played device's answer to a ZDO request, unless it sleeps through it.
-fn device_answer(chip: &mut Chip, id: u8, d: &[u8]) -> Vec<Frame> {
-    let nwk = u16::from_le_bytes([d[0], d[1]]);
-    let Some(at) = chip.devices.iter().position(|dev| dev.nwk == nwk) else {
-        return vec![];
-    };
-    let dev = &mut chip.devices[at];
-    if dev.sleeps_through > 0 {
-        dev.sleeps_through -= 1;
-        return vec![];
-    }
-    let mut head = le16(nwk);
-    head.push(0);
-    head.extend(le16(nwk));
-    let mut data = head;
-    match id {
-        0x02 => {
-            data.extend([dev.logical_type, 0x40, dev.mac_capabilities]);
-            data.extend(le16(dev.manufacturer));
-            data.extend([0x52, 0x80, 0x00, 0x00, 0x2C, 0x80, 0x00, 0x00]);
-        }
-        0x05 => {
-            data.push(dev.endpoints.len() as u8);
-            data.extend(dev.endpoints.iter().map(|e| e.id));
-        }
-        0x04 => {
-            let Some(ep) = dev.endpoints.iter().find(|e| e.id == d[4]) else {
-                data[2] = 0x82; // invalid endpoint
-                return vec![areq(ZDO, 0x84, data)];
-            };
-            let mut desc = vec![ep.id];
-            desc.extend(le16(ep.profile));
-            desc.extend(le16(ep.device_id));
-            desc.push(1);
-            for list in [&ep.ins, &ep.outs] {
-                desc.push(list.len() as u8);
-                list.iter().for_each(|c| desc.extend(le16(*c)));
-            }
-            data.push(desc.len() as u8);
-            data.extend(desc);
-        }
-        0x21 => data.truncate(3),
-        0x34 => {
-            data.truncate(3);
-            let ieee = dev.ieee;
-            chip.devices.remove(at);
-            let mut left = le16(nwk);
-            left.extend(ieee.to_le_bytes());
-            left.extend([0, 0, 0]);
-            return vec![areq(ZDO, 0xB4, data), areq(ZDO, 0xC9, left)];
-        }
-        _ => unreachable!(),
-    }
-    vec![areq(ZDO, 0x80 | id, data)]
-}
-
 fn readable(file: &File, within: Duration) -> bool {
     let mut fd = libc::pollfd {
         fd: file.as_raw_fd(),
@@ -497,40 +346,4 @@ fn readable(file: &File, within: Duration) -> bool {
     // SAFETY: one pollfd, counted as one.
     let rc = unsafe { libc::poll(&mut fd, 1, ms) };
     rc > 0 && fd.revents & libc::POLLIN != 0
-}
-
-/// A pty in raw mode: the master, the slave (held open), the slave's path.
-fn open_pty() -> (File, OwnedFd, String) {
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: out-pointers to two ints; no name buffer, default termios and window size.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: openpty returned two fresh descriptors that nothing else owns.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    // SAFETY: a zeroed termios is filled by tcgetattr before use; the fd is open.
-    unsafe {
-        let mut tio: libc::termios = std::mem::zeroed();
-        assert_eq!(libc::tcgetattr(slave.as_raw_fd(), &mut tio), 0);
-        libc::cfmakeraw(&mut tio);
-        assert_eq!(libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &tio), 0);
-    }
-    let mut name = [0 as libc::c_char; 128];
-    // SAFETY: the buffer and its length match; the fd is the open slave.
-    let rc = unsafe { libc::ttyname_r(slave.as_raw_fd(), name.as_mut_ptr(), name.len()) };
-    assert_eq!(rc, 0, "ttyname_r failed");
-    // SAFETY: ttyname_r wrote a NUL-terminated path into `name`.
-    let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
-    (
-        File::from(master),
-        slave,
-        path.to_string_lossy().into_owned(),
-    )
 }
