@@ -225,8 +225,10 @@ async fn zcl_out_with_its_confirm_messages_in_bind_and_leave() {
         .send_zcl(BULB.0, 11, 0x0006, &[0x01, 0x08, 0x00])
         .await;
     assert_eq!(status.unwrap(), 0xE9);
-    let too_long = hub.zigbee.send_zcl(BULB.0, 11, 6, &[0; 231]).await;
-    assert!(matches!(too_long, Err(ZigbeeError::TooLong(231))));
+    let too_long = hub.zigbee.send_zcl(BULB.0, 11, 6, &[0; 241]).await;
+    assert!(matches!(too_long, Err(ZigbeeError::TooLong(241))));
+    let longest = hub.zigbee.send_zcl(BULB.0, 11, 6, &[0; 240]).await;
+    assert_eq!(longest.unwrap(), 0xE9, "the longest frame fits");
 
     // A Level Control report from the bulb (herdsman's vector): 08 7A 0A 0000 20 F3.
     let report = [0x08, 0x7A, 0x0A, 0x00, 0x00, 0x20, 0xF3];

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 use mirai::devices::zigbee::mt::frame::{Frame, Kind};
 use mirai::devices::zigbee::mt::receiver::{Event, FrameBuffer};
 
-mod devices;
+pub mod devices;
 mod pty;
 
-pub use devices::{Device, PlayedEndpoint};
+pub use devices::Device;
 use devices::device_answer;
 use pty::open_pty;
 

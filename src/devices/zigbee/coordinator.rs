@@ -18,15 +18,15 @@ use super::interview::{self, Interview};
 use super::mt::commands::{self, AF_DATA_CONFIRM, ZDO_BIND_REQ, ZDO_MGMT_LEAVE_REQ, ZDO_RSP};
 use super::mt::frame::Frame;
 use super::mt::{AF, ZDO, parse};
-use super::network::{Backup, NetworkInfo};
+use super::network::{Backup, NetworkInfo, NetworkParams};
 use super::znp::{Awaited, Call};
 use super::{ZigbeeError, ZigbeeSettings, port, startup};
 
 /// Interviews run at once; more joins wait their turn.
 pub const MAX_INTERVIEWS: usize = 4;
-/// The longest ZCL frame sent in one AF_DATA_REQUEST here (MT's 250 less AF's own fields;
-/// longer ones need AF_DATA_REQUEST_EXT, which nothing MIRAI sends needs).
-pub const MAX_ZCL_LEN: usize = 230;
+/// The longest ZCL frame one AF_DATA_REQUEST carries: MT's 250 data bytes less AF's own ten
+/// (longer ones need AF_DATA_REQUEST_EXT, which nothing MIRAI sends needs).
+pub const MAX_ZCL_LEN: usize = 240;
 /// The longest permit join the chip times itself (255 would mean "until told").
 const MAX_PERMIT_JOIN_S: u64 = 254;
 
@@ -65,7 +65,7 @@ impl Zigbee {
 
     async fn start_with(
         settings: ZigbeeSettings,
-        restore: Option<(super::network::NetworkParams, u64)>,
+        restore: Option<(NetworkParams, u64)>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(Zigbee, NetworkInfo, JoinHandle<Ended>), ZigbeeError> {
         let link = port::open(&settings.port, settings.reset).await?;
@@ -108,7 +108,8 @@ impl Zigbee {
             timeout: self.settings.timeouts.zdo,
             only_on_success: true,
         };
-        let call = Call::sreq(commands::permit_join(secs)).awaiting(awaited);
+        let call =
+            Call::new(commands::permit_join(secs), self.settings.timeouts.sreq).awaiting(awaited);
         let answer = self.driver.call(call).await?;
         info!(seconds = secs, "Zigbee permit join");
         match answer.areq {
@@ -119,7 +120,7 @@ impl Zigbee {
 
     /// Asks device `nwk` / `ieee` what it is.
     pub async fn interview(&self, nwk: u16, ieee: u64) -> Result<Interview, ZigbeeError> {
-        interview::interview(&self.driver, nwk, ieee, self.settings.timeouts.zdo).await
+        interview::interview(&self.driver, nwk, ieee, &self.settings.timeouts).await
     }
 
     /// Sends the ZCL frame `zcl` to `nwk` endpoint `ep`, cluster `cluster`, from endpoint 1,
@@ -151,7 +152,11 @@ impl Zigbee {
             timeout: self.settings.timeouts.data_confirm,
             only_on_success: true,
         };
-        let call = Call::sreq(commands::af_data_request(&request)).awaiting(awaited);
+        let call = Call::new(
+            commands::af_data_request(&request),
+            self.settings.timeouts.sreq,
+        )
+        .awaiting(awaited);
         let answer = self.driver.call(call).await?;
         let status = match &answer.areq {
             Some(confirm) => confirm.first().copied(),
@@ -175,8 +180,8 @@ impl Zigbee {
     }
 
     async fn zdo_status(&self, nwk: u16, frame: Frame, id: u8) -> Result<u8, ZigbeeError> {
-        let wait = self.settings.timeouts.zdo;
-        let data = interview::ask(&self.driver, nwk, frame, id, wait).await?;
+        let timeouts = &self.settings.timeouts;
+        let data = interview::ask(&self.driver, nwk, frame, id, timeouts).await?;
         Ok(parse::zdo_status(&data)?)
     }
 
@@ -184,19 +189,7 @@ impl Zigbee {
     pub async fn backup(&self) -> Result<Backup, ZigbeeError> {
         let params = startup::read_params(&self.driver, &self.settings).await?;
         let counter = startup::frame_counter(&self.driver, &self.settings).await;
-        let version = parse::Version {
-            transport: 0,
-            product: 0,
-            release: (0, 0, 0),
-            revision: None,
-        };
-        let info = NetworkInfo {
-            ieee: self.ieee,
-            params,
-            version,
-            formed: false,
-        };
-        Ok(Backup::of(&info, counter))
+        Ok(Backup::new(self.ieee, &params, counter))
     }
 
     /// Writes [`Zigbee::backup`] to `path` (mode 0600).

@@ -6,13 +6,13 @@
 use serde::Serialize;
 use tracing::debug;
 
-use super::ZigbeeError;
 use super::driver::Driver;
 use super::mt::ZDO;
 use super::mt::commands::{self, ZDO_ACTIVE_EP_REQ, ZDO_NODE_DESC_REQ, ZDO_RSP};
 use super::mt::frame::Frame;
 use super::mt::parse;
 use super::znp::{Awaited, Call, Failure};
+use super::{Timeouts, ZigbeeError};
 
 /// Tries of each ZDO request before the interview fails.
 pub const ATTEMPTS: u32 = 3;
@@ -84,14 +84,14 @@ pub struct Interview {
     pub endpoints: Vec<Endpoint>,
 }
 
-/// Interviews the device `nwk` / `ieee`, waiting `wait` for each answer.
+/// Interviews the device `nwk` / `ieee`, waiting `timeouts.zdo` for each answer.
 pub(crate) async fn interview(
     driver: &Driver,
     nwk: u16,
     ieee: u64,
-    wait: std::time::Duration,
+    timeouts: &Timeouts,
 ) -> Result<Interview, ZigbeeError> {
-    let ask = |frame: Frame, id: u8| ask(driver, nwk, frame, id, wait);
+    let ask = |frame: Frame, id: u8| ask(driver, nwk, frame, id, timeouts);
     let node = ask(
         commands::zdo_about(ZDO_NODE_DESC_REQ, nwk),
         ZDO_NODE_DESC_REQ,
@@ -143,7 +143,7 @@ pub(crate) async fn ask(
     nwk: u16,
     frame: Frame,
     request_id: u8,
-    wait: std::time::Duration,
+    timeouts: &Timeouts,
 ) -> Result<Vec<u8>, ZigbeeError> {
     let [lo, hi] = nwk.to_le_bytes();
     let awaited = Awaited {
@@ -151,12 +151,12 @@ pub(crate) async fn ask(
         id: request_id | ZDO_RSP,
         // The response starts with the address of the device that answered.
         fields: vec![(0, lo), (1, hi)],
-        timeout: wait,
+        timeout: timeouts.zdo,
         only_on_success: true,
     };
     let mut attempt = 1;
     loop {
-        let call = Call::sreq(frame.clone()).awaiting(awaited.clone());
+        let call = Call::new(frame.clone(), timeouts.sreq).awaiting(awaited.clone());
         match driver.call(call).await {
             Ok(answer) => match (answer.status(), answer.areq) {
                 (_, Some(data)) => return Ok(data),

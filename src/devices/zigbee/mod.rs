@@ -155,7 +155,7 @@ pub enum ZigbeeError {
         reason: String,
     },
     /// A ZCL payload too long for one AF frame.
-    #[error("a ZCL frame of {0} bytes does not fit one AF message (at most 230)")]
+    #[error("a ZCL frame of {0} bytes does not fit one AF message (at most 240)")]
     TooLong(usize),
 }
 

@@ -89,16 +89,15 @@ pub struct Backup {
 const BACKUP_FORMAT: u32 = 1;
 
 impl Backup {
-    /// The backup of `info`, with the frame counter if known.
-    pub fn of(info: &NetworkInfo, frame_counter: Option<u32>) -> Backup {
-        let p = &info.params;
+    /// The backup of the network `p` run by coordinator `ieee`, with its frame counter if known.
+    pub fn new(ieee: u64, p: &NetworkParams, frame_counter: Option<u32>) -> Backup {
         Backup {
             format: BACKUP_FORMAT,
             channel: p.channel,
             pan_id: format!("{:04x}", p.pan_id),
             extended_pan_id: format!("{:016x}", p.extended_pan_id),
             network_key: p.network_key.iter().map(|b| format!("{b:02x}")).collect(),
-            coordinator_ieee: format!("{:016x}", info.ieee),
+            coordinator_ieee: format!("{ieee:016x}"),
             frame_counter,
         }
     }
@@ -216,7 +215,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zigbee-backup.json");
-        let backup = Backup::of(&info(), Some(42));
+        let backup = Backup::new(info().ieee, &info().params, Some(42));
         backup.save(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
@@ -231,7 +230,7 @@ mod tests {
     fn a_broken_backup_says_which_field_and_where() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.json");
-        let mut backup = Backup::of(&info(), None);
+        let mut backup = Backup::new(info().ieee, &info().params, None);
         backup.network_key.pop();
         std::fs::write(&path, serde_json::to_string(&backup).unwrap()).unwrap();
         let err = Backup::load(&path).unwrap_err().to_string();

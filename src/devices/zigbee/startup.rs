@@ -162,7 +162,7 @@ async fn form(
     let secondary = commands::bdb_set_channel(false, 0);
     checked(driver, settings, secondary, "BDB_SET_CHANNEL").await?;
     let start = commands::bdb_start_commissioning(commands::BDB_FORMATION);
-    let call = Call::sreq(start).awaiting(coordinator_state(settings, true));
+    let call = Call::new(start, settings.timeouts.sreq).awaiting(coordinator_state(settings, true));
     status_of(driver.call(call).await?, "BDB_START_COMMISSIONING")?;
     // The marker item may not exist on a fresh chip: create it, then set it.
     let init = commands::nv_item_init(nv::HAS_CONFIGURED, &[0]);
@@ -189,7 +189,8 @@ async fn resume(driver: &Driver, settings: &ZigbeeSettings) -> Result<(), Zigbee
     info!("resuming the stored Zigbee network");
     let start = commands::startup_from_app(STARTUP_DELAY_MS);
     // Status 0 "restored" and 1 "new state" both lead to the coordinator state.
-    let call = Call::sreq(start).awaiting(coordinator_state(settings, false));
+    let call =
+        Call::new(start, settings.timeouts.sreq).awaiting(coordinator_state(settings, false));
     driver.call(call).await.map(drop)
 }
 
@@ -215,7 +216,7 @@ async fn reset(driver: &Driver, settings: &ZigbeeSettings) -> Result<(), ZigbeeE
         only_on_success: false,
     };
     driver
-        .call(Call::sreq(commands::soft_reset()).awaiting(awaited))
+        .call(Call::new(commands::soft_reset(), settings.timeouts.sreq).awaiting(awaited))
         .await
         .map(drop)
 }
@@ -317,11 +318,7 @@ async fn checked(
     frame: Frame,
     step: &'static str,
 ) -> Result<(), ZigbeeError> {
-    let call = Call {
-        frame,
-        timeout: s.timeouts.sreq,
-        awaits: None,
-    };
+    let call = Call::new(frame, s.timeouts.sreq);
     status_of(driver.call(call).await?, step)
 }
 
@@ -341,10 +338,6 @@ pub(crate) async fn srsp(
     s: &ZigbeeSettings,
     frame: Frame,
 ) -> Result<Vec<u8>, ZigbeeError> {
-    let call = Call {
-        frame,
-        timeout: s.timeouts.sreq,
-        awaits: None,
-    };
+    let call = Call::new(frame, s.timeouts.sreq);
     Ok(driver.call(call).await?.srsp.unwrap_or_default())
 }

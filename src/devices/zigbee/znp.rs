@@ -66,11 +66,12 @@ pub struct Call {
 }
 
 impl Call {
-    /// An SREQ answered by its SRSP within [`SREQ_TIMEOUT`].
-    pub fn sreq(frame: Frame) -> Call {
+    /// A call of `frame`: an SREQ ends with its SRSP, which may take `timeout`; an AREQ
+    /// request ends once written.
+    pub fn new(frame: Frame, timeout: Duration) -> Call {
         Call {
             frame,
-            timeout: SREQ_TIMEOUT,
+            timeout,
             awaits: None,
         }
     }

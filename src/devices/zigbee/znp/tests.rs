@@ -30,8 +30,10 @@ fn confirm_of(trans_id: u8) -> Awaited {
 fn one_sreq_at_a_time_matched_by_its_srsp() {
     let t0 = Instant::now();
     let mut znp = Znp::new();
-    znp.call(1, Call::sreq(commands::ping()), t0).unwrap();
-    znp.call(2, Call::sreq(commands::version()), t0).unwrap();
+    znp.call(1, Call::new(commands::ping(), SREQ_TIMEOUT), t0)
+        .unwrap();
+    znp.call(2, Call::new(commands::version(), SREQ_TIMEOUT), t0)
+        .unwrap();
     assert_eq!(
         drain(&mut znp),
         vec![Output::Write(commands::ping().encode().unwrap())]
@@ -54,7 +56,8 @@ fn one_sreq_at_a_time_matched_by_its_srsp() {
 fn an_areq_between_sreq_and_srsp_goes_up_and_the_call_still_ends() {
     let t0 = Instant::now();
     let mut znp = Znp::new();
-    znp.call(7, Call::sreq(commands::ping()), t0).unwrap();
+    znp.call(7, Call::new(commands::ping(), SREQ_TIMEOUT), t0)
+        .unwrap();
     drain(&mut znp);
     let joined = areq(ZDO, 0xCA, &[0x34, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     znp.on_event(joined.clone(), t0);
@@ -70,8 +73,10 @@ fn an_areq_between_sreq_and_srsp_goes_up_and_the_call_still_ends() {
 fn a_silent_chip_times_the_call_out_and_the_next_goes() {
     let t0 = Instant::now();
     let mut znp = Znp::new();
-    znp.call(1, Call::sreq(commands::ping()), t0).unwrap();
-    znp.call(2, Call::sreq(commands::version()), t0).unwrap();
+    znp.call(1, Call::new(commands::ping(), SREQ_TIMEOUT), t0)
+        .unwrap();
+    znp.call(2, Call::new(commands::version(), SREQ_TIMEOUT), t0)
+        .unwrap();
     drain(&mut znp);
     znp.on_timer(t0 + SREQ_TIMEOUT - Duration::from_millis(1));
     assert!(drain(&mut znp).is_empty());
@@ -96,9 +101,14 @@ fn a_data_request_awaits_the_confirm_with_its_trans_id() {
         trans_id: 5,
         payload: vec![1, 5, 1],
     });
-    znp.call(1, Call::sreq(request).awaiting(confirm_of(5)), t0)
+    znp.call(
+        1,
+        Call::new(request, SREQ_TIMEOUT).awaiting(confirm_of(5)),
+        t0,
+    )
+    .unwrap();
+    znp.call(2, Call::new(commands::ping(), SREQ_TIMEOUT), t0)
         .unwrap();
-    znp.call(2, Call::sreq(commands::ping()), t0).unwrap();
     drain(&mut znp);
     znp.on_event(srsp(AF, 0x01, &[0]), t0);
     // Awaiting the confirm does not hold the next SREQ back.
@@ -119,8 +129,12 @@ fn a_refused_request_awaits_nothing_and_a_missing_confirm_times_out() {
     let t0 = Instant::now();
     let mut znp = Znp::new();
     let frame = commands::ping(); // any SREQ stands in here
-    znp.call(1, Call::sreq(frame.clone()).awaiting(confirm_of(9)), t0)
-        .unwrap();
+    znp.call(
+        1,
+        Call::new(frame.clone(), SREQ_TIMEOUT).awaiting(confirm_of(9)),
+        t0,
+    )
+    .unwrap();
     znp.on_event(srsp(SYS, 0x01, &[0x10]), t0);
     let out = drain(&mut znp);
     assert_eq!(
@@ -133,8 +147,12 @@ fn a_refused_request_awaits_nothing_and_a_missing_confirm_times_out() {
             })
         )
     );
-    znp.call(2, Call::sreq(frame).awaiting(confirm_of(9)), t0)
-        .unwrap();
+    znp.call(
+        2,
+        Call::new(frame, SREQ_TIMEOUT).awaiting(confirm_of(9)),
+        t0,
+    )
+    .unwrap();
     znp.on_event(srsp(SYS, 0x01, &[0]), t0);
     drain(&mut znp);
     assert_eq!(znp.deadline(), Some(t0 + Duration::from_secs(8)));
@@ -147,7 +165,7 @@ fn a_refused_request_awaits_nothing_and_a_missing_confirm_times_out() {
 fn an_unknown_command_gets_an_rpc_error() {
     let t0 = Instant::now();
     let mut znp = Znp::new();
-    znp.call(3, Call::sreq(commands::device_info()), t0)
+    znp.call(3, Call::new(commands::device_info(), SREQ_TIMEOUT), t0)
         .unwrap();
     drain(&mut znp);
     // 60 00 · 02 bad command id · 27 00 the command.
@@ -170,7 +188,7 @@ fn an_unprompted_reset_fails_what_waits_but_an_awaited_one_answers() {
         timeout: Duration::from_secs(30),
         only_on_success: false,
     };
-    let reset = Call::sreq(commands::soft_reset()).awaiting(reset_ind);
+    let reset = Call::new(commands::soft_reset(), SREQ_TIMEOUT).awaiting(reset_ind);
     znp.call(1, reset, t0).unwrap();
     assert!(matches!(drain(&mut znp)[..], [Output::Write(_)]));
     znp.on_event(areq(SYS, SYS_RESET_IND, &[1, 2, 1, 2, 7, 1]), t0);
@@ -178,7 +196,8 @@ fn an_unprompted_reset_fails_what_waits_but_an_awaited_one_answers() {
     assert!(matches!(out[0], Output::Done(1, Ok(_))), "{out:?}");
     assert!(!out.contains(&Output::ChipReset));
 
-    znp.call(2, Call::sreq(commands::ping()), t0).unwrap();
+    znp.call(2, Call::new(commands::ping(), SREQ_TIMEOUT), t0)
+        .unwrap();
     drain(&mut znp);
     znp.on_event(areq(SYS, SYS_RESET_IND, &[0, 2, 1, 2, 7, 1]), t0);
     let out = drain(&mut znp);
@@ -192,9 +211,10 @@ fn the_queue_is_bounded() {
     let t0 = Instant::now();
     let mut znp = Znp::new();
     for id in 0..=CALL_QUEUE as u64 {
-        znp.call(id, Call::sreq(commands::ping()), t0).unwrap();
+        znp.call(id, Call::new(commands::ping(), SREQ_TIMEOUT), t0)
+            .unwrap();
     }
     assert!(!znp.has_room());
-    let full = znp.call(99, Call::sreq(commands::ping()), t0);
+    let full = znp.call(99, Call::new(commands::ping(), SREQ_TIMEOUT), t0);
     assert_eq!(full, Err(Failure::QueueFull));
 }
