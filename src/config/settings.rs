@@ -16,6 +16,7 @@ use super::gpio::Gpio;
 use super::home_assistant::HomeAssistant;
 use super::mqtt::Mqtt;
 use super::openai::Openai;
+use super::zigbee::Zigbee;
 use super::zwave::Zwave;
 
 /// The whole file.
@@ -53,6 +54,8 @@ pub struct Settings {
     pub home_assistant: HomeAssistant,
     /// The Z-Wave USB stick.
     pub zwave: Zwave,
+    /// The Zigbee coordinator stick (TI Z-Stack).
+    pub zigbee: Zigbee,
     /// `auto` (detect), a board profile's name (`rpi4b`) or a profile file.
     pub board: String,
     /// The status LED, button and relays on the board's header.
@@ -79,6 +82,7 @@ impl Default for Settings {
             mqtt: Mqtt::default(),
             home_assistant: HomeAssistant::default(),
             zwave: Zwave::default(),
+            zigbee: Zigbee::default(),
             board: crate::board::AUTO.into(),
             gpio: Gpio::default(),
             services: Services::default(),
