@@ -2,7 +2,7 @@ use super::*;
 use crate::devices::zigbee::zcl::Global;
 
 fn sensor() -> Device {
-    let mut d = Device::new(0x00158D_0001_2345_67, 0x5A3C);
+    let mut d = Device::new(0x0015_8D00_0123_4567, 0x5A3C);
     d.endpoints.push(Endpoint {
         id: 1,
         profile: 0x0104,

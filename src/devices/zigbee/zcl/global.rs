@@ -3,8 +3,9 @@
 //! response 0x07, Report Attributes 0x0A, Default Response 0x0B. Each parses from a frame's
 //! payload and encodes back into one.
 
+use super::extent::is_known;
 use super::header::{Direction, Frame, FrameType, Header};
-use super::types::{is_analog, is_known, read_typed};
+use super::types::{is_analog, read_typed};
 use super::{Reader, Value, ZclError, put_uint};
 
 /// A ZCL status: 0x00 success; anything else is the device saying no, a value to show.

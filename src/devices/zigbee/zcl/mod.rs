@@ -12,6 +12,8 @@
 //! - [`header`]: the frame header ([`Header`]) and a whole frame ([`Frame`]).
 //! - [`types`]: the data types and their values ([`Value`]); a type MIRAI does not know is an
 //!   error, since its length (and so everything after it) cannot be known.
+//! - `extent`: where a value of the kinds MIRAI keeps as raw bytes (arrays, structures, time,
+//!   keys…) ends.
 //! - [`global`]: the commands every cluster shares ([`Global`]): read, write, configure
 //!   reporting, report, default response; the default response a frame calls for.
 //! - [`clusters`]: the cluster and attribute ids MIRAI uses, the commands it sends (on/off,
@@ -22,6 +24,7 @@
 //!   records and IAS enrollment ([`Step`]).
 
 pub mod clusters;
+mod extent;
 pub mod global;
 pub mod header;
 pub mod ias;
@@ -204,3 +207,5 @@ mod tests;
 mod tests_clusters;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_round_trip;

@@ -2,15 +2,12 @@
 //!
 //! Numbers are little-endian of a fixed width; strings carry a length prefix (one byte, two
 //! for the long kinds; all ones means "invalid", read as empty). Arrays, structures, sets
-//! and bags are walked element by element to find their end (to depth [`MAX_DEPTH`]) and
-//! kept as raw bytes: MIRAI reads none of them, but a report may carry one before an
-//! attribute it does read. A type id not listed here is an error: its length is unknown.
+//! and bags are walked element by element to find their end (see `extent`) and kept as raw
+//! bytes: MIRAI reads none of them, but a report may carry one before an attribute it does
+//! read. A type id MIRAI does not know is an error: its length is unknown.
 
+use super::extent::skip;
 use super::{Reader, ZclError, put_uint};
-
-/// How deep arrays and structures may nest before a frame is refused (the fuzz test feeds
-/// nests as deep as a frame is long; real devices use one level).
-pub const MAX_DEPTH: usize = 4;
 
 /// Type ids MIRAI names in its own frames.
 pub mod id {
@@ -104,31 +101,9 @@ pub enum Value {
     },
 }
 
-/// The width of the fixed-size types kept as [`Value::Raw`].
-fn raw_width(type_id: u8) -> Option<usize> {
-    match type_id {
-        0xE8 | 0xE9 => Some(2),
-        0xE0..=0xE2 | 0xEA => Some(4),
-        0xF1 => Some(16),
-        _ => None,
-    }
-}
-
 /// Whether reports of this type carry a "reportable change" (ZCL 2.6.2: analog types).
 pub fn is_analog(type_id: u8) -> bool {
     matches!(type_id, 0x20..=0x2F | 0x38..=0x3A | 0xE0..=0xE2)
-}
-
-/// Whether [`Value::read`] reads this type itself rather than walking it with `skip`.
-fn is_plain(type_id: u8) -> bool {
-    matches!(type_id, 0x00 | 0x08..=0x10 | 0x18..=0x31 | 0x38..=0x3A | 0x41..=0x44 | 0xF0)
-}
-
-/// Whether MIRAI knows the type, and so its length.
-pub(crate) fn is_known(type_id: u8) -> bool {
-    is_plain(type_id)
-        || raw_width(type_id).is_some()
-        || matches!(type_id, 0x48 | 0x4C | 0x50 | 0x51)
 }
 
 /// Half precision bits to a float (IEEE 754 binary16).
@@ -377,46 +352,6 @@ fn put_string(
     put_uint(out, bytes.len() as u64, prefix);
     out.extend_from_slice(bytes);
     Ok(())
-}
-
-/// Steps over one value of type `type_id` without keeping it, to find where it ends.
-fn skip(type_id: u8, type_at: usize, r: &mut Reader<'_>, depth: usize) -> Result<(), ZclError> {
-    if let Some(w) = raw_width(type_id) {
-        r.take(w, "attribute value")?;
-        return Ok(());
-    }
-    match type_id {
-        0x48 | 0x50 | 0x51 | 0x4C if depth >= MAX_DEPTH => Err(ZclError::Invalid {
-            what: "attribute value",
-            at: type_at,
-            detail: format!("arrays and structures nested deeper than {MAX_DEPTH}"),
-        }),
-        // Array, set, bag: element type, count (0xFFFF: invalid, none), elements.
-        0x48 | 0x50 | 0x51 => {
-            let element_at = r.position();
-            let element = r.u8("element type")?;
-            let count = r.u16("element count")?;
-            for _ in 0..if count == 0xFFFF { 0 } else { count } {
-                skip(element, element_at, r, depth + 1)?;
-            }
-            Ok(())
-        }
-        // Structure: count, then (type, value) per member.
-        0x4C => {
-            let count = r.u16("member count")?;
-            for _ in 0..if count == 0xFFFF { 0 } else { count } {
-                let at = r.position();
-                let member = r.u8("member type")?;
-                skip(member, at, r, depth + 1)?;
-            }
-            Ok(())
-        }
-        _ if is_plain(type_id) => Value::read(type_id, type_at, r).map(drop),
-        _ => Err(ZclError::UnknownType {
-            type_id,
-            at: type_at,
-        }),
-    }
 }
 
 /// Reads a type id and a value of that type.
