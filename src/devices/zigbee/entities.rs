@@ -257,7 +257,7 @@ fn base(device: &Device, label: &Label, name: &str, ep: u8, battery: Option<f32>
         }
     }
     if let Some(b) = battery {
-        attributes.insert("battery_level".into(), json!(b.round()));
+        attributes.insert("battery_level".into(), json!(b.round() as u8));
     }
     Entity {
         id: String::new(),

@@ -281,7 +281,7 @@ fn a_climate_sensor_has_temperature_humidity_and_battery() {
     );
     assert_eq!(t.attributes["unit_of_measurement"], json!("°C"));
     assert_eq!(t.name, "LUMI lumi.weather temperature");
-    assert_eq!(t.attributes["battery_level"], json!(91.0));
+    assert_eq!(t.attributes["battery_level"], json!(91));
     assert_eq!(all["sensor.zigbee_01020304_humidity"].state, "45.5");
     let b = &all["sensor.zigbee_01020304_battery"];
     assert_eq!(
