@@ -15,14 +15,22 @@
 //! - [`interview`]: what a joined device is: node descriptor, endpoints, simple descriptors.
 //! - [`coordinator`]: [`Zigbee`], the handle the hub holds: start, events, permit join,
 //!   interview, send ZCL, bind, leave, backup; recovery after a chip reset.
+//! - [`zcl`]: the Zigbee Cluster Library: frames, data types, global commands, the clusters
+//!   MIRAI knows, and what to configure on a device that joined. Pure: no I/O.
+//! - [`device`]: a joined device as the hub keeps it: addresses, endpoints, clusters, readings.
+//! - [`entities`]: a device as registry entities, its state from reports, and what a service
+//!   call asks of it as ZCL commands. Pure: no I/O.
 
 pub mod coordinator;
+pub mod device;
 pub(crate) mod driver;
+pub mod entities;
 pub mod interview;
 pub mod mt;
 pub mod network;
 pub(crate) mod port;
 pub(crate) mod startup;
+pub mod zcl;
 pub mod znp;
 
 use std::time::Duration;
