@@ -35,6 +35,7 @@ use crate::config::{Config, ConfigError, Env, LoadOptions};
 use crate::devices::Registry;
 use crate::devices::demo::DemoHouse;
 use crate::devices::home_assistant::{self, HomeAssistant};
+use crate::devices::zigbee::{self, ZigbeeBackend};
 use crate::devices::zwave::{self, ZwaveBackend};
 use crate::llm::{Environment, Llm};
 use crate::memory::{self, Memory};
@@ -54,6 +55,7 @@ pub struct App {
     config: Config,
     home_assistant: OnceLock<Option<Arc<HomeAssistant>>>,
     zwave: OnceLock<Option<Arc<ZwaveBackend>>>,
+    zigbee: OnceLock<Option<Arc<ZigbeeBackend>>>,
     board: OnceLock<crate::board::Board>,
     gpio: OnceLock<gpio::GpioParts>,
     _logs: LogGuard,
@@ -87,6 +89,7 @@ impl App {
             config,
             home_assistant: OnceLock::new(),
             zwave: OnceLock::new(),
+            zigbee: OnceLock::new(),
             board: OnceLock::new(),
             gpio: OnceLock::new(),
             _logs: guard,
@@ -125,6 +128,9 @@ impl App {
         }
         if let Some(zw) = self.zwave()? {
             registry.add(zw);
+        }
+        if let Some(zb) = self.zigbee()? {
+            registry.add(zb);
         }
         // Only the daemon opens the header (serve does, before it builds the agent): a
         // one-shot command must not switch relays off under it.
@@ -179,6 +185,24 @@ impl App {
             None
         };
         Ok(self.zwave.get_or_init(|| zw).clone())
+    }
+
+    /// The Zigbee back end when `zigbee.enabled`, its driver started once per run.
+    pub fn zigbee(&self) -> anyhow::Result<Option<Arc<ZigbeeBackend>>> {
+        if let Some(zb) = self.zigbee.get() {
+            return Ok(zb.clone());
+        }
+        let zb = if self.config.settings().zigbee.enabled {
+            let mut settings = zigbee::BackendSettings::new(self.zigbee_settings()?);
+            settings.labels = zigbee_labels(&self.config);
+            // Its own connection: the back end keeps the devices that joined (memory::zigbee).
+            let backend = ZigbeeBackend::start(settings, Some(self.memory()?))
+                .context("cannot start the Zigbee driver's thread")?;
+            Some(Arc::new(backend))
+        } else {
+            None
+        };
+        Ok(self.zigbee.get_or_init(|| zb).clone())
     }
 
     /// For one-shot commands: waits up to `home_assistant.timeout_s` for Home Assistant's
@@ -255,6 +279,26 @@ pub fn zwave_labels(config: &Config) -> std::collections::BTreeMap<u8, zwave::La
                 }),
             };
             (*id, label)
+        })
+        .collect()
+}
+
+/// The device names, areas and kinds from `zigbee.devices`.
+pub fn zigbee_labels(config: &Config) -> std::collections::BTreeMap<u64, zigbee::entities::Label> {
+    use crate::config::ZwaveKind;
+    use crate::devices::Domain;
+    (config.settings().zigbee.device_ieees())
+        .map(|(ieee, d)| {
+            let label = zigbee::entities::Label {
+                name: d.name.clone(),
+                aliases: d.aliases.clone(),
+                area: d.area.clone(),
+                kind: d.kind.map(|k| match k {
+                    ZwaveKind::Light => Domain::Light,
+                    ZwaveKind::Switch => Domain::Switch,
+                }),
+            };
+            (ieee, label)
         })
         .collect()
 }

@@ -133,6 +133,10 @@ pub(super) async fn start(app: &App, hub: Arc<AgentHub>, mode: Mode) -> anyhow::
         let port = app.zwave_port().unwrap_or_default();
         hub.add_service("zwave", Arc::new(move || zwave_line(&zw.status(), &port)));
     }
+    if let Some(zb) = app.zigbee()? {
+        let port = app.zigbee_port().unwrap_or_default();
+        hub.add_service("zigbee", Arc::new(move || zigbee_line(&zb.status(), &port)));
+    }
     let mut outlets = Outlets {
         home_assistant: app.home_assistant()?,
         mqtt: None,
@@ -197,6 +201,23 @@ fn zwave_line(st: &crate::devices::zwave::LinkStatus, port: &str) -> String {
         _ => format!(
             "not connected to {port}: {}",
             st.error.clone().unwrap_or_else(|| "starting".into())
+        ),
+    }
+}
+
+/// The Zigbee line of the status page.
+fn zigbee_line(st: &crate::devices::zigbee::LinkStatus, port: &str) -> String {
+    match (st.connected, &st.error) {
+        (true, None) => format!(
+            "on {port}, channel {}, PAN {:04X}, {} devices",
+            st.channel.unwrap_or(0),
+            st.pan_id.unwrap_or(0),
+            st.devices
+        ),
+        (true, Some(why)) => format!("on {port}: {why}"),
+        (false, why) => format!(
+            "not connected to {port}: {}",
+            why.clone().unwrap_or_else(|| "starting".into())
         ),
     }
 }

@@ -37,7 +37,7 @@ pub use secret::{LoadedSecret, Secret, SecretSource};
 pub use settings::{LogFormat, Settings};
 pub(crate) use source::message_of as yaml_message;
 pub use validate::check_log_filter;
-pub use zigbee::{Zigbee, ZigbeeReset};
+pub use zigbee::{Zigbee, ZigbeeDevice, ZigbeeReset};
 pub use zwave::{Zwave, ZwaveKind, ZwaveNode};
 
 /// The config file tried first when `--config` is not given (relative to the working directory).

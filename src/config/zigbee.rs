@@ -1,6 +1,7 @@
 //! The `zigbee` section: the TI Z-Stack stick MIRAI drives as the Zigbee coordinator, and the
 //! network it forms when the stick holds none.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,22 @@ pub struct Zigbee {
         serialize_with = "bounds::ser_secs"
     )]
     pub permit_join: Duration,
+    /// Names, areas and kinds of devices, by IEEE address (16 hex digits, `0x` optional).
+    pub devices: BTreeMap<String, ZigbeeDevice>,
+}
+
+/// What people call one device.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZigbeeDevice {
+    /// Its name ("Kitchen light"); the manufacturer and model when absent.
+    pub name: Option<String>,
+    /// Other names, in any language.
+    pub aliases: Vec<String>,
+    /// The area id (`kitchen`).
+    pub area: Option<String>,
+    /// What an On/Off endpoint drives: `light` or `switch` (by its clusters when absent).
+    pub kind: Option<super::ZwaveKind>,
 }
 
 impl Default for Zigbee {
@@ -44,11 +61,17 @@ impl Default for Zigbee {
             pan_id: None,
             extended_pan_id: None,
             permit_join: Duration::from_secs(254),
+            devices: BTreeMap::new(),
         }
     }
 }
 
 impl Zigbee {
+    /// The devices' labels by IEEE address (`check` made sure every key parses).
+    pub fn device_ieees(&self) -> impl Iterator<Item = (u64, &ZigbeeDevice)> {
+        (self.devices.iter()).filter_map(|(k, d)| Some((ieee(k)?, d)))
+    }
+
     /// The extended PAN id as a number (`check` made sure it parses).
     pub fn extended_pan_id_value(&self) -> Option<u64> {
         let text = self.extended_pan_id.as_deref()?;
@@ -70,7 +93,14 @@ fn pan_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Erro
     bounds::int::<_, u16, 1, 0xFFFE>(d).map(Some)
 }
 
-/// `zigbee.port` and `zigbee.extended_pan_id`.
+/// An IEEE address written as 16 hex digits, `0x` optional.
+fn ieee(text: &str) -> Option<u64> {
+    let hex = text.strip_prefix("0x").unwrap_or(text);
+    let ok = hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    ok.then(|| u64::from_str_radix(hex, 16).ok()).flatten()
+}
+
+/// `zigbee.port`, `zigbee.extended_pan_id` and `zigbee.devices`.
 pub(super) fn check(z: &Zigbee) -> Result<(), (&'static str, String)> {
     if let Some(port) = z.port.as_deref() {
         super::zwave::check_port(port).map_err(|m| ("zigbee.port", m))?;
@@ -81,6 +111,23 @@ pub(super) fn check(z: &Zigbee) -> Result<(), (&'static str, String)> {
             return Err((
                 "zigbee.extended_pan_id",
                 format!("expected 16 hex digits, not all 0 or all F, got {ext:?}"),
+            ));
+        }
+    }
+    for (key, device) in &z.devices {
+        if ieee(key).is_none() {
+            return Err((
+                "zigbee.devices",
+                format!(
+                    "{key:?} is not an IEEE address: expected 16 hex digits, e.g. \"0x00178801020304ab\""
+                ),
+            ));
+        }
+        let blank = |s: &Option<String>| s.as_deref().is_some_and(|s| s.trim().is_empty());
+        if blank(&device.name) || blank(&device.area) {
+            return Err((
+                "zigbee.devices",
+                format!("{key}: name and area must not be empty"),
             ));
         }
     }
@@ -135,5 +182,29 @@ mod tests {
         assert!(e.starts_with("mirai.yaml:2:"), "{e}");
         let e = load("zigbee:\n  pan_id: 0xFFFF\n").unwrap_err();
         assert!(e.starts_with("mirai.yaml:2:"), "{e}");
+        let e = load("zigbee:\n  devices:\n    \"0x12\": {name: Lamp}\n").unwrap_err();
+        assert!(
+            e.contains("zigbee.devices") && e.contains("\"0x12\" is not an IEEE"),
+            "{e}"
+        );
+        let e = load("zigbee:\n  devices:\n    \"0017880102030405\": {nam: Lamp}\n").unwrap_err();
+        assert!(e.contains("nam"), "{e}");
+    }
+
+    #[test]
+    fn devices_are_named_by_ieee_address() {
+        let text = "zigbee:\n  devices:\n    \"0x0017880102030405\": {name: Kitchen light, \
+                    area: kitchen, kind: light}\n    00158D000001AABB: {name: Hall sensor}\n";
+        let config = load(text).unwrap();
+        let labels: Vec<(u64, String)> = (config.settings().zigbee.device_ieees())
+            .map(|(ieee, d)| (ieee, d.name.clone().unwrap()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (0x0015_8D00_0001_AABB, "Hall sensor".to_owned()),
+                (0x0017_8801_0203_0405, "Kitchen light".to_owned())
+            ]
+        );
     }
 }

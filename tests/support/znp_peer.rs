@@ -22,6 +22,7 @@ use mirai::devices::zigbee::mt::receiver::{Event, FrameBuffer};
 
 pub mod devices;
 mod pty;
+pub mod zcl;
 
 pub use devices::Device;
 use devices::device_answer;
@@ -55,8 +56,10 @@ pub struct Chip {
     pub resets: u32,
     /// Answer nothing at all.
     pub silent: bool,
-    /// The AF_DATA_CONFIRM status to send.
+    /// The AF_DATA_CONFIRM status to send (the devices answer only when it is 0).
     pub delivery_status: u8,
+    /// The ZCL status devices answer cluster commands with instead of carrying them out.
+    pub refuse_commands: Option<u8>,
     /// An AREQ to send between the next SREQ and its SRSP.
     pub before_next_srsp: Option<Frame>,
     /// The last permit join duration asked.
@@ -141,16 +144,46 @@ impl ZnpPeer {
 
     /// A device's application message (AF_INCOMING_MSG) to the coordinator's endpoint 1.
     pub fn send_af_incoming(&self, nwk: u16, ep: u8, cluster: u16, zcl: &[u8]) {
-        let mut data = le16(0);
-        data.extend(le16(cluster));
-        data.extend(le16(nwk));
-        data.extend([ep, 1, 0, 0x9C, 0]);
-        data.extend(0x0012_3456u32.to_le_bytes());
-        data.extend([0, zcl.len() as u8]);
-        data.extend(zcl);
-        data.extend(le16(nwk));
-        data.push(0x1D);
-        self.send(&areq(AF, 0x81, data));
+        self.send(&zcl::af_incoming(nwk, ep, cluster, zcl));
+    }
+
+    /// The ZCL frames the host sent to device `nwk`: (endpoint, cluster, frame bytes).
+    pub fn zcl_to(&self, nwk: u16) -> Vec<(u8, u16, Vec<u8>)> {
+        let sent = self.requests(AF, 0x01);
+        (sent.iter())
+            .map(|f| &f.data)
+            .filter(|d| u16::from_le_bytes([d[0], d[1]]) == nwk)
+            .map(|d| {
+                let cluster = u16::from_le_bytes([d[4], d[5]]);
+                (d[2], cluster, d[10..10 + d[9] as usize].to_vec())
+            })
+            .collect()
+    }
+
+    /// Waits until the host has sent device `nwk` a ZCL frame that `pick` accepts (endpoint,
+    /// cluster, frame bytes); returns it.
+    pub fn wait_zcl(&self, nwk: u16, what: &str, pick: impl Fn(u8, u16, &[u8]) -> bool) -> Vec<u8> {
+        let frame = self.wait_for(what, |f| {
+            let d = &f.data;
+            f.subsystem == AF
+                && f.id == 0x01
+                && u16::from_le_bytes([d[0], d[1]]) == nwk
+                && pick(
+                    d[2],
+                    u16::from_le_bytes([d[4], d[5]]),
+                    &d[10..10 + d[9] as usize],
+                )
+        });
+        frame.data[10..].to_vec()
+    }
+
+    /// The value device `ieee` holds for an attribute, if it has it.
+    pub fn attribute(&self, ieee: u64, ep: u8, cluster: u16, attribute: u16) -> Option<Vec<u8>> {
+        let chip = self.chip();
+        let dev = chip.devices.iter().find(|d| d.ieee == ieee)?;
+        dev.attributes
+            .get(&(ep, cluster, attribute))
+            .map(|(_, v)| v.clone())
     }
 
     /// The chip restarts on its own: state and registrations lost, RESET_IND sent.
@@ -175,6 +208,15 @@ impl ZnpPeer {
             assert!(!left.is_zero(), "the host never sent {what}");
             chip = self.chip.logged.wait_timeout(chip, left).unwrap().0;
         }
+    }
+
+    /// Waits up to `limit` for the host to write another frame.
+    pub fn wait_next_frame(&self, limit: Duration) {
+        let chip = self.chip();
+        let seen = chip.log.len();
+        let _ = (self.chip.logged)
+            .wait_timeout_while(chip, limit, |c| c.log.len() == seen)
+            .unwrap();
     }
 
     /// The frames the host wrote of `subsystem` / `id`.
@@ -321,6 +363,9 @@ fn answer(chip: &mut Chip, req: &Frame) -> Vec<Frame> {
         (Kind::Sreq, AF, 0x01) => {
             out.push(srsp(AF, 0x01, vec![0]));
             out.push(areq(AF, 0x80, vec![chip.delivery_status, d[3], d[6]]));
+            if chip.delivery_status == 0 {
+                out.extend(zcl::zcl_answer(chip, d));
+            }
         }
         (Kind::Sreq, ZDO, 0x36) => {
             chip.permit_join = Some(d[3]);

@@ -20,12 +20,16 @@
 //! - [`device`]: a joined device as the hub keeps it: addresses, endpoints, clusters, readings.
 //! - [`entities`]: a device as registry entities, its state from reports, and what a service
 //!   call asks of it as ZCL commands. Pure: no I/O.
+//! - [`backend`]: [`ZigbeeBackend`], the devices in the registry: the driver on a thread of
+//!   its own (`link`), devices set up as they join, kept in the memory, calls carried out.
 
+pub mod backend;
 pub mod coordinator;
 pub mod device;
 pub(crate) mod driver;
 pub mod entities;
 pub mod interview;
+mod link;
 pub mod mt;
 pub mod network;
 pub(crate) mod port;
@@ -35,6 +39,7 @@ pub mod znp;
 
 use std::time::Duration;
 
+pub use backend::{BackendSettings, LinkStatus, ZigbeeBackend};
 pub use coordinator::Zigbee;
 pub use driver::{Ended, Event};
 pub use interview::{Endpoint, Interview, LogicalType, PowerSource};

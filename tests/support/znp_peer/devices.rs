@@ -1,6 +1,8 @@
 //! The devices the played chip answers for: presets for a bulb, a sleepy temperature sensor
 //! and a motion sensor, and their answers to ZDO requests.
 
+use std::collections::BTreeMap;
+
 use mirai::devices::zigbee::mt::frame::Frame;
 
 use super::{Chip, ZDO, areq, le16};
@@ -37,6 +39,24 @@ pub struct Device {
     pub endpoints: Vec<PlayedEndpoint>,
     /// ZDO requests it sleeps through before answering (a sleepy end device).
     pub sleeps_through: u32,
+    /// Attribute values by (endpoint, cluster, attribute): type id and value bytes.
+    pub attributes: BTreeMap<(u8, u16, u16), (u8, Vec<u8>)>,
+    /// The zone id the hub enrolled it with (an IAS zone).
+    pub enrolled: Option<u8>,
+}
+
+/// A ZCL character string's bytes: length, then the text.
+fn text(s: &str) -> (u8, Vec<u8>) {
+    (0x42, [vec![s.len() as u8], s.as_bytes().to_vec()].concat())
+}
+
+/// Basic's manufacturer, model and power source on endpoint `ep`.
+fn basic(ep: u8, maker: &str, model: &str, power: u8) -> BTreeMap<(u8, u16, u16), (u8, Vec<u8>)> {
+    BTreeMap::from([
+        ((ep, 0x0000, 0x0004), text(maker)),
+        ((ep, 0x0000, 0x0005), text(model)),
+        ((ep, 0x0000, 0x0007), (0x30, vec![power])),
+    ])
 }
 
 impl Device {
@@ -56,6 +76,15 @@ impl Device {
                 outs: vec![0x0019],
             }],
             sleeps_through: 0,
+            attributes: {
+                let mut a = basic(11, "Signify Netherlands B.V.", "LCT015", 0x01);
+                a.insert((11, 0x0006, 0x0000), (0x10, vec![1]));
+                a.insert((11, 0x0008, 0x0000), (0x20, vec![254]));
+                a.insert((11, 0x0300, 0x0007), (0x21, vec![0x99, 0x01]));
+                a.insert((11, 0x0300, 0x0008), (0x30, vec![2]));
+                a
+            },
+            enrolled: None,
         }
     }
 
@@ -75,6 +104,15 @@ impl Device {
                 outs: vec![],
             }],
             sleeps_through: 1,
+            attributes: {
+                let mut a = basic(1, "LUMI", "lumi.weather", 0x03);
+                a.insert((1, 0x0402, 0x0000), (0x29, vec![0x66, 0x08]));
+                a.insert((1, 0x0405, 0x0000), (0x21, vec![0x94, 0x11]));
+                a.insert((1, 0x0001, 0x0021), (0x20, vec![180]));
+                a.insert((1, 0x0001, 0x0020), (0x20, vec![30]));
+                a
+            },
+            enrolled: None,
         }
     }
 
@@ -103,6 +141,16 @@ impl Device {
                 },
             ],
             sleeps_through: 0,
+            attributes: {
+                let mut a = basic(1, "Bosch", "RFPR-ZB-SH-EU", 0x03);
+                a.insert((1, 0x0500, 0x0000), (0x30, vec![0]));
+                a.insert((1, 0x0500, 0x0001), (0x31, vec![0x0D, 0x00]));
+                a.insert((1, 0x0500, 0x0002), (0x19, vec![0x00, 0x00]));
+                a.insert((1, 0x0001, 0x0021), (0x20, vec![200]));
+                a.insert((2, 0x0406, 0x0000), (0x18, vec![0]));
+                a
+            },
+            enrolled: None,
         }
     }
 }
