@@ -161,8 +161,11 @@ async fn a_bulb_appears_on_mqtt_and_words_and_commands_switch_it() {
         "mirai_zb_zigbee_0017880102030405"
     );
     assert_eq!(config["device"]["name"], "Kitchen light");
-    let on = until(&mut probe, STATE, START, |v| v["state"] == "on").await;
-    assert_eq!(on["attributes"]["brightness"], 255);
+    // On, at full level: both read at set-up.
+    until(&mut probe, STATE, START, |v| {
+        v["state"] == "on" && v["attributes"]["brightness"] == 255
+    })
+    .await;
 
     // The bulb's own report.
     peer.send_af_incoming(BULB.0, 11, 0x0006, &report(0x40, 0x0000, 0x10, &[0]));
