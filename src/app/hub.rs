@@ -16,6 +16,7 @@ use crate::autonomous::Scheduler;
 use crate::autonomous::tasks::{self, TaskCall, TaskError};
 use crate::devices::gpio::HubLight;
 use crate::devices::home_assistant::Events;
+use crate::devices::zigbee::ZigbeeBackend;
 use crate::devices::zwave::ZwaveBackend;
 use crate::devices::{Changes, Entity, ServiceCall};
 use crate::frontends::hub::{Autonomous, Hub};
@@ -60,6 +61,7 @@ pub struct AgentHub {
     scheduler: OnceLock<Arc<Scheduler>>,
     tz: TimeZone,
     zwave: OnceLock<Arc<ZwaveBackend>>,
+    zigbee: OnceLock<Arc<ZigbeeBackend>>,
     busy: AtomicUsize,
     activity: tokio::sync::watch::Sender<u64>,
 }
@@ -83,6 +85,7 @@ impl AgentHub {
             scheduler: OnceLock::new(),
             tz: TimeZone::UTC,
             zwave: OnceLock::new(),
+            zigbee: OnceLock::new(),
             busy: AtomicUsize::new(0),
             activity: tokio::sync::watch::Sender::new(0),
         }
@@ -132,6 +135,11 @@ impl AgentHub {
     /// each answer.
     pub fn set_events(&self, events: Events) {
         let _ = self.events.set(events);
+    }
+
+    /// The Zigbee stick the API's `/api/zigbee/…` routes reach.
+    pub fn set_zigbee(&self, zigbee: Arc<ZigbeeBackend>) {
+        let _ = self.zigbee.set(zigbee);
     }
 
     /// The Z-Wave stick the API's `/api/zwave/…` routes reach.
@@ -397,6 +405,10 @@ impl Hub for AgentHub {
 
     fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
         self.zwave.get().cloned()
+    }
+
+    fn zigbee(&self) -> Option<Arc<ZigbeeBackend>> {
+        self.zigbee.get().cloned()
     }
 
     fn facts(&self, user: &str) -> Result<Vec<crate::memory::Fact>, String> {

@@ -134,6 +134,7 @@ pub(super) async fn start(app: &App, hub: Arc<AgentHub>, mode: Mode) -> anyhow::
         hub.add_service("zwave", Arc::new(move || zwave_line(&zw.status(), &port)));
     }
     if let Some(zb) = app.zigbee()? {
+        hub.set_zigbee(zb.clone());
         let port = app.zigbee_port().unwrap_or_default();
         hub.add_service("zigbee", Arc::new(move || zigbee_line(&zb.status(), &port)));
     }

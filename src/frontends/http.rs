@@ -19,6 +19,7 @@ mod route;
 mod status;
 mod tasks;
 mod token;
+mod zigbee;
 mod zwave;
 
 use std::net::SocketAddr;

@@ -69,6 +69,10 @@ pub trait Hub: Send + Sync {
     fn zwave(&self) -> Option<Arc<ZwaveBackend>> {
         None
     }
+    /// The Zigbee stick this hub drives, if it drives one.
+    fn zigbee(&self) -> Option<Arc<crate::devices::zigbee::ZigbeeBackend>> {
+        None
+    }
     /// The change feeds of the back ends whose entities front ends mirror, by back end name.
     fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
         Vec::new()

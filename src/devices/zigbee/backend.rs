@@ -9,6 +9,7 @@
 //! they are entities at once, `unavailable` until each is heard again.
 
 mod call;
+mod ops;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU8, Ordering};

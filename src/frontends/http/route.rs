@@ -47,6 +47,18 @@ pub(crate) enum Route {
     ZwaveInclude,
     /// `POST /api/zwave/exclude`: progress as JSON lines.
     ZwaveExclude,
+    /// `GET /api/zigbee`: the stick and the network.
+    ZigbeeInfo,
+    /// `GET /api/zigbee/devices`.
+    ZigbeeDevices,
+    /// `GET /api/zigbee/devices/{id}`: the device's state, read from it now (the id unchecked).
+    ZigbeeGet(String),
+    /// `POST /api/zigbee/devices/{id}`: set the device (the id unchecked).
+    ZigbeeSet(String),
+    /// `POST /api/zigbee/permit_join`: the countdown and the devices that joined, as JSON lines.
+    ZigbeePermitJoin,
+    /// `POST /api/zigbee/backup`: the network's backup to a file on the hub.
+    ZigbeeBackup,
     /// `GET /api/facts/{user}`.
     Facts(String),
     /// `PUT /api/facts/{user}/{id}`: a person's correction.
@@ -118,6 +130,12 @@ impl Route {
                 | Route::ZwaveSet(_)
                 | Route::ZwaveInclude
                 | Route::ZwaveExclude
+                | Route::ZigbeeInfo
+                | Route::ZigbeeDevices
+                | Route::ZigbeeGet(_)
+                | Route::ZigbeeSet(_)
+                | Route::ZigbeePermitJoin
+                | Route::ZigbeeBackup
                 | Route::Facts(_)
                 | Route::CorrectFact { .. }
                 | Route::ForgetFact { .. }
@@ -165,6 +183,15 @@ pub(crate) fn resolve(method: &str, path: &str) -> Resolved {
             Resolved::Found(Route::ZwaveSet(id.clone()))
         }
         ([zwave, nodes, _], _) if zwave == "zwave" && nodes == "nodes" => {
+            Resolved::WrongMethod("GET, POST")
+        }
+        ([zigbee, devices, id], "GET") if zigbee == "zigbee" && devices == "devices" => {
+            Resolved::Found(Route::ZigbeeGet(id.clone()))
+        }
+        ([zigbee, devices, id], "POST") if zigbee == "zigbee" && devices == "devices" => {
+            Resolved::Found(Route::ZigbeeSet(id.clone()))
+        }
+        ([zigbee, devices, _], _) if zigbee == "zigbee" && devices == "devices" => {
             Resolved::WrongMethod("GET, POST")
         }
         ([kind, user], "GET") if kind == "facts" => Resolved::Found(Route::Facts(user.clone())),
@@ -216,6 +243,10 @@ fn fixed_route(path: &str) -> Option<(Route, &'static str)> {
         "/api/zwave/refresh" => (Route::ZwaveRefresh, "POST"),
         "/api/zwave/include" => (Route::ZwaveInclude, "POST"),
         "/api/zwave/exclude" => (Route::ZwaveExclude, "POST"),
+        "/api/zigbee" => (Route::ZigbeeInfo, "GET"),
+        "/api/zigbee/devices" => (Route::ZigbeeDevices, "GET"),
+        "/api/zigbee/permit_join" => (Route::ZigbeePermitJoin, "POST"),
+        "/api/zigbee/backup" => (Route::ZigbeeBackup, "POST"),
         "/metrics" => (Route::Metrics, "GET"),
         "/healthz" => (Route::Health, "GET"),
         "/readyz" => (Route::Ready, "GET"),

@@ -17,7 +17,7 @@ use crate::devices::zigbee::{Event, Zigbee, ZigbeeError};
 use crate::devices::{Backend, DeviceError, Outcome, ServiceCall};
 
 /// What the commands came to, before the entity is read again.
-enum Answer {
+pub(super) enum Answer {
     /// The device answered the reads.
     Read,
     /// It refused, or the commands did not reach it.
@@ -89,38 +89,70 @@ async fn send_and_read(
 ) -> Result<Answer, ZigbeeError> {
     let mut events = zigbee.events();
     let mut commands = Vec::new();
-    let not_delivered = |status: u8| {
-        Answer::No(format!(
-            "{name} did not get the command: {} (status 0x{status:02X})",
-            delivery(status)
-        ))
-    };
     for r in requests {
         let tsn = shared.tsn();
         commands.push(tsn);
         let bytes = r.frame.clone().with_tsn(tsn).encode();
         let status = zigbee.send_zcl(nwk, r.endpoint, r.cluster, &bytes).await?;
         if status != 0 {
-            return Ok(not_delivered(status));
+            return Ok(not_delivered(name, status));
         }
     }
     let Some(endpoint) = requests.first().map(|r| r.endpoint) else {
         return Ok(Answer::Read);
     };
-    let mut clusters = vec![id::ON_OFF];
-    clusters.extend(
-        (requests.iter())
-            .map(|r| r.cluster)
-            .filter(|c| *c != id::ON_OFF),
-    );
-    clusters.dedup();
+    let mut clusters = vec![(endpoint, id::ON_OFF)];
+    for r in requests {
+        if !clusters.contains(&(r.endpoint, r.cluster)) {
+            clusters.push((r.endpoint, r.cluster));
+        }
+    }
+    read_back(
+        shared,
+        zigbee,
+        &mut events,
+        nwk,
+        &clusters,
+        &commands,
+        name,
+        wait,
+    )
+    .await
+}
+
+/// A command or a read the network did not deliver.
+fn not_delivered(name: &str, status: u8) -> Answer {
+    Answer::No(format!(
+        "{name} did not get the command: {} (status 0x{status:02X})",
+        delivery(status)
+    ))
+}
+
+/// Reads the state attributes of `clusters` (endpoint, cluster) of device `nwk` and waits up
+/// to `wait` for every answer, taking each in; a failing Default Response to one of
+/// `commands` (TSNs) is the device saying no. `events` was subscribed before the commands.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn read_back(
+    shared: &Arc<Shared>,
+    zigbee: &Zigbee,
+    events: &mut broadcast::Receiver<Event>,
+    nwk: u16,
+    clusters: &[(u8, u16)],
+    commands: &[u8],
+    name: &str,
+    wait: Duration,
+) -> Result<Answer, ZigbeeError> {
     let mut reads = Vec::new();
-    for cluster in clusters {
+    for &(endpoint, cluster) in clusters {
+        let attributes = state_attributes(cluster);
+        if attributes.is_empty() {
+            continue;
+        }
         let tsn = shared.tsn();
-        let frame = read(state_attributes(cluster)).with_tsn(tsn).encode();
+        let frame = read(attributes).with_tsn(tsn).encode();
         let status = zigbee.send_zcl(nwk, endpoint, cluster, &frame).await?;
         if status != 0 {
-            return Ok(not_delivered(status));
+            return Ok(not_delivered(name, status));
         }
         reads.push(tsn);
     }
