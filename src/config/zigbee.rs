@@ -89,8 +89,16 @@ pub enum ZigbeeReset {
     None,
 }
 
+/// `null` or a PAN id in 0x0001..=0xFFFE (0xFFFF means "any" to the stack).
 fn pan_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
-    bounds::int::<_, u16, 1, 0xFFFE>(d).map(Some)
+    use serde::de::Error;
+    let expected = "null or an integer 1..=65534 (0x0001..=0xfffe)";
+    let value = Option::<u64>::deserialize(d).map_err(|_| D::Error::custom(expected))?;
+    match value {
+        None => Ok(None),
+        Some(v @ 1..=0xFFFE) => Ok(Some(v as u16)),
+        Some(v) => Err(D::Error::custom(format!("{v} is not {expected}"))),
+    }
 }
 
 /// An IEEE address written as 16 hex digits, `0x` optional.

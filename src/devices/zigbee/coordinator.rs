@@ -2,7 +2,9 @@
 //! task, runs start-up (form, resume or restore), and then acts: permit join, interview,
 //! ZCL frames to devices with their delivery status, bind, leave, backup. A small supervisor
 //! task beside the driver interviews devices that join and resumes the network when the chip
-//! restarts on its own; both report on the [`Event`] stream.
+//! restarts on its own; both report on the [`Event`] stream. The supervisor holds a handle
+//! too, so the driver task ends on the shutdown signal (or when the link ends), not when the
+//! caller drops its last handle.
 
 use std::path::Path;
 use std::sync::Arc;
