@@ -175,12 +175,9 @@ async fn a_bulb_appears_on_mqtt_and_words_and_commands_switch_it() {
     until(&mut probe, STATE, FOLLOW, |v| v["state"] == "on").await;
     assert_eq!(on_off_commands(&peer, 0x01), 1);
     // Words: the local intents find "the kitchen light" by its configured name.
-    let answer = tokio::task::spawn_blocking({
-        let daemon_ask = move || {
-            let text = daemon.ask("turn off the kitchen light");
-            (daemon, text)
-        };
-        daemon_ask
+    let answer = tokio::task::spawn_blocking(move || {
+        let text = daemon.ask("turn off the kitchen light");
+        (daemon, text)
     })
     .await
     .unwrap();
