@@ -47,7 +47,7 @@ fn main() {
         format!(
             "zigbee:\n  enabled: true\n  port: {}\n  reset: none\nmqtt:\n  url: {}\n  \
              hub_id: bench\n  hermes: false\nservices:\n  dashboard:\n    enabled: false\n\
-             monitoring:\n  logs:\n    level: warn\n",
+             monitoring:\n  logs:\n    level: warn\n    path: mirai.log\n",
             peer.path(),
             broker.url()
         ),
@@ -107,6 +107,19 @@ fn main() {
     });
     let _ = daemon.kill();
     let _ = daemon.wait();
+    // Reports the back end's event stream dropped because it fell behind (its log says so).
+    let log = std::fs::read_to_string(dir.path().join("data/mirai.log"))
+        .expect("the daemon's log, which says when the back end fell behind");
+    let missed: u64 = (log.lines())
+        .filter(|l| l.contains("fell behind on events"))
+        .filter_map(|l| l.split("missed=").nth(1))
+        .filter_map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
     println!("| reports | publishes seen | time | reports/s | target |");
     println!("|---|---|---|---|---|");
     for (rate, publishes, elapsed) in &figures {
@@ -120,6 +133,8 @@ fn main() {
         "\nmedian of {ROUNDS} rounds: {:.0} reports/s",
         figures[ROUNDS / 2].0
     );
+    let total = REPORTS * ROUNDS;
+    println!("events the back end fell behind on and dropped: {missed} of {total}");
 }
 
 /// Home Assistant's brightness (0–255) of a level (0–254), as the entity shows it.
