@@ -233,8 +233,9 @@ async fn zcl_out_with_its_confirm_messages_in_bind_and_leave() {
     // A Level Control report from the bulb (herdsman's vector): 08 7A 0A 0000 20 F3.
     let report = [0x08, 0x7A, 0x0A, 0x00, 0x00, 0x20, 0xF3];
     peer.send_af_incoming(BULB.0, 11, 0x0008, &report);
+    // (The bulb's Default Response to the On/Off command above comes first, on cluster 6.)
     let msg = event(&mut events, |e| match e {
-        Event::Message(m) => Some(m),
+        Event::Message(m) if m.cluster == 0x0008 => Some(m),
         _ => None,
     })
     .await;
