@@ -5,7 +5,7 @@ use anyhow::Context as _;
 
 use super::App;
 use crate::board::{self, Board};
-use crate::devices::zwave;
+use crate::devices::{zigbee, zwave};
 
 impl App {
     /// The board: `board:` of the config, detected from the device-tree model when `auto`.
@@ -48,6 +48,40 @@ impl App {
         settings.started_wait = cfg.started_wait;
         settings.node_info_timeout = cfg.node_info_timeout;
         settings.report_timeout = cfg.report_timeout;
+        Ok(settings)
+    }
+
+    /// The Zigbee stick: `zigbee.port`, else the first of the board profile's Zigbee paths
+    /// that exists here.
+    pub fn zigbee_port(&self) -> anyhow::Result<String> {
+        if let Some(port) = &self.config.settings().zigbee.port {
+            return Ok(port.clone());
+        }
+        let board = self.board()?;
+        let found = board::existing(&board.profile.serial.zigbee);
+        let first = found.first().with_context(|| {
+            format!(
+                "zigbee.port is not set and none of board {}'s Zigbee paths exist ({}): set \
+                 zigbee.port to the stick (/dev/serial/by-id/…) or to tcp://host:port",
+                board.profile.name,
+                board.profile.serial.zigbee.join(", ")
+            )
+        })?;
+        Ok(first.display().to_string())
+    }
+
+    /// The Zigbee driver's settings from the `zigbee` section and the port found.
+    pub fn zigbee_settings(&self) -> anyhow::Result<zigbee::ZigbeeSettings> {
+        let cfg = &self.config.settings().zigbee;
+        let mut settings = zigbee::ZigbeeSettings::new(self.zigbee_port()?);
+        settings.reset = match cfg.reset {
+            crate::config::ZigbeeReset::DtrRts => zigbee::ResetLine::DtrRts,
+            crate::config::ZigbeeReset::None => zigbee::ResetLine::None,
+        };
+        settings.channel = cfg.channel;
+        settings.pan_id = cfg.pan_id;
+        settings.extended_pan_id = cfg.extended_pan_id_value();
+        settings.permit_join = cfg.permit_join;
         Ok(settings)
     }
 }

@@ -16,6 +16,7 @@ use crate::autonomous::Scheduler;
 use crate::autonomous::tasks::{self, TaskCall, TaskError};
 use crate::devices::gpio::HubLight;
 use crate::devices::home_assistant::Events;
+use crate::devices::zigbee::ZigbeeBackend;
 use crate::devices::zigbee2mqtt::Zigbee2Mqtt;
 use crate::devices::zwave::ZwaveBackend;
 use crate::devices::{Changes, Entity, ServiceCall};
@@ -62,6 +63,7 @@ pub struct AgentHub {
     tz: TimeZone,
     zwave: OnceLock<Arc<ZwaveBackend>>,
     z2m: OnceLock<Arc<Zigbee2Mqtt>>,
+    zigbee: OnceLock<Arc<ZigbeeBackend>>,
     busy: AtomicUsize,
     activity: tokio::sync::watch::Sender<u64>,
 }
@@ -86,6 +88,7 @@ impl AgentHub {
             tz: TimeZone::UTC,
             zwave: OnceLock::new(),
             z2m: OnceLock::new(),
+            zigbee: OnceLock::new(),
             busy: AtomicUsize::new(0),
             activity: tokio::sync::watch::Sender::new(0),
         }
@@ -140,6 +143,11 @@ impl AgentHub {
     /// each answer.
     pub fn set_events(&self, events: Events) {
         let _ = self.events.set(events);
+    }
+
+    /// The Zigbee stick the API's `/api/zigbee/…` routes reach.
+    pub fn set_zigbee(&self, zigbee: Arc<ZigbeeBackend>) {
+        let _ = self.zigbee.set(zigbee);
     }
 
     /// The Z-Wave stick the API's `/api/zwave/…` routes reach.
@@ -409,6 +417,10 @@ impl Hub for AgentHub {
 
     fn zigbee2mqtt(&self) -> Option<Arc<Zigbee2Mqtt>> {
         self.z2m.get().cloned()
+    }
+
+    fn zigbee(&self) -> Option<Arc<ZigbeeBackend>> {
+        self.zigbee.get().cloned()
     }
 
     fn facts(&self, user: &str) -> Result<Vec<crate::memory::Fact>, String> {

@@ -35,6 +35,7 @@ use crate::config::{Config, ConfigError, Env, LoadOptions};
 use crate::devices::Registry;
 use crate::devices::demo::DemoHouse;
 use crate::devices::home_assistant::{self, HomeAssistant};
+use crate::devices::zigbee::{self, ZigbeeBackend};
 use crate::devices::zigbee2mqtt::{self, Zigbee2Mqtt};
 use crate::devices::zwave::{self, ZwaveBackend};
 use crate::llm::{Environment, Llm};
@@ -56,6 +57,7 @@ pub struct App {
     home_assistant: OnceLock<Option<Arc<HomeAssistant>>>,
     zwave: OnceLock<Option<Arc<ZwaveBackend>>>,
     z2m: OnceLock<Option<Arc<Zigbee2Mqtt>>>,
+    zigbee: OnceLock<Option<Arc<ZigbeeBackend>>>,
     board: OnceLock<crate::board::Board>,
     gpio: OnceLock<gpio::GpioParts>,
     _logs: LogGuard,
@@ -90,6 +92,7 @@ impl App {
             home_assistant: OnceLock::new(),
             zwave: OnceLock::new(),
             z2m: OnceLock::new(),
+            zigbee: OnceLock::new(),
             board: OnceLock::new(),
             gpio: OnceLock::new(),
             _logs: guard,
@@ -131,6 +134,9 @@ impl App {
         }
         if let Some(z2m) = self.zigbee2mqtt()? {
             registry.add(z2m);
+        }
+        if let Some(zb) = self.zigbee()? {
+            registry.add(zb);
         }
         // Only the daemon opens the header (serve does, before it builds the agent): a
         // one-shot command must not switch relays off under it.
@@ -201,6 +207,24 @@ impl App {
             None
         };
         Ok(self.z2m.get_or_init(|| z).clone())
+    }
+
+    /// The Zigbee back end when `zigbee.enabled`, its driver started once per run.
+    pub fn zigbee(&self) -> anyhow::Result<Option<Arc<ZigbeeBackend>>> {
+        if let Some(zb) = self.zigbee.get() {
+            return Ok(zb.clone());
+        }
+        let zb = if self.config.settings().zigbee.enabled {
+            let mut settings = zigbee::BackendSettings::new(self.zigbee_settings()?);
+            settings.labels = zigbee_labels(&self.config);
+            // Its own connection: the back end keeps the devices that joined (memory::zigbee).
+            let backend = ZigbeeBackend::start(settings, Some(self.memory()?))
+                .context("cannot start the Zigbee driver's thread")?;
+            Some(Arc::new(backend))
+        } else {
+            None
+        };
+        Ok(self.zigbee.get_or_init(|| zb).clone())
     }
 
     /// For one-shot commands: waits up to `home_assistant.timeout_s` for Home Assistant's
@@ -323,6 +347,26 @@ pub fn z2m_settings(config: &Config) -> anyhow::Result<zigbee2mqtt::Settings> {
         .or(parsed.password);
     settings.ca_file = ca_file.map(|p| config.in_data_dir(p));
     Ok(settings)
+}
+
+/// The device names, areas and kinds from `zigbee.devices`.
+pub fn zigbee_labels(config: &Config) -> std::collections::BTreeMap<u64, zigbee::entities::Label> {
+    use crate::config::ZwaveKind;
+    use crate::devices::Domain;
+    (config.settings().zigbee.device_ieees())
+        .map(|(ieee, d)| {
+            let label = zigbee::entities::Label {
+                name: d.name.clone(),
+                aliases: d.aliases.clone(),
+                area: d.area.clone(),
+                kind: d.kind.map(|k| match k {
+                    ZwaveKind::Light => Domain::Light,
+                    ZwaveKind::Switch => Domain::Switch,
+                }),
+            };
+            (ieee, label)
+        })
+        .collect()
 }
 
 /// What the memory needs from the config.

@@ -137,6 +137,11 @@ pub(super) async fn start(app: &App, hub: Arc<AgentHub>, mode: Mode) -> anyhow::
         hub.set_zigbee2mqtt(z.clone());
         hub.add_service("zigbee2mqtt", Arc::new(move || z2m_line(&z.status())));
     }
+    if let Some(zb) = app.zigbee()? {
+        hub.set_zigbee(zb.clone());
+        let port = app.zigbee_port().unwrap_or_default();
+        hub.add_service("zigbee", Arc::new(move || zigbee_line(&zb.status(), &port)));
+    }
     let mut outlets = Outlets {
         home_assistant: app.home_assistant()?,
         mqtt: None,
@@ -220,6 +225,23 @@ fn z2m_line(st: &crate::devices::zigbee2mqtt::Status) -> String {
         _ => format!(
             "disconnected: {}",
             st.error.clone().unwrap_or_else(|| "connecting".into())
+        ),
+    }
+}
+
+/// The Zigbee line of the status page.
+fn zigbee_line(st: &crate::devices::zigbee::LinkStatus, port: &str) -> String {
+    match (st.connected, &st.error) {
+        (true, None) => format!(
+            "on {port}, channel {}, PAN {:04X}, {} devices",
+            st.channel.unwrap_or(0),
+            st.pan_id.unwrap_or(0),
+            st.devices
+        ),
+        (true, Some(why)) => format!("on {port}: {why}"),
+        (false, why) => format!(
+            "not connected to {port}: {}",
+            why.clone().unwrap_or_else(|| "starting".into())
         ),
     }
 }

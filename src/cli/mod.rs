@@ -8,6 +8,7 @@ mod board;
 mod facts;
 mod memory;
 mod tasks;
+mod zigbee;
 mod zigbee2mqtt;
 mod zwave;
 mod zwave_progress;
@@ -140,6 +141,10 @@ enum Command {
                       drives the stick. (Going through the running daemon's API is a later step.)"
     )]
     Zwave(zwave::ZwaveCommand),
+    /// The Zigbee stick: info, devices, permit-join, set, get, backup (through the daemon when
+    /// it runs)
+    #[command(subcommand)]
+    Zigbee(zigbee::ZigbeeCommand),
     /// The board: detected model, profile in use, GPIO pins and availability, serial paths
     Board(board::BoardArgs),
     /// Zigbee2MQTT beside the hub: its devices, permit join (through the daemon when it runs)
@@ -223,6 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             memory::run(&app, cmd, cli.json)
         }
         Command::Zwave(cmd) => zwave::run(&App::start(&opts, lvl)?, cmd, cli.json),
+        Command::Zigbee(cmd) => zigbee::run(&App::start(&opts, lvl)?, cmd, cli.json),
         Command::Board(args) => board::run(&App::start(&opts, lvl)?, args, cli.json),
         Command::Zigbee2mqtt(cmd) => zigbee2mqtt::run(&App::start(&opts, lvl)?, cmd, cli.json),
     }

@@ -19,6 +19,7 @@ mod source;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod zigbee;
 mod zigbee2mqtt;
 mod zwave;
 
@@ -37,6 +38,7 @@ pub use secret::{LoadedSecret, Secret, SecretSource};
 pub use settings::{LogFormat, Settings};
 pub(crate) use source::message_of as yaml_message;
 pub use validate::check_log_filter;
+pub use zigbee::{Zigbee, ZigbeeDevice, ZigbeeReset};
 pub use zigbee2mqtt::Zigbee2mqtt;
 pub use zwave::{Zwave, ZwaveKind, ZwaveNode};
 

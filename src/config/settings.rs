@@ -16,6 +16,7 @@ use super::gpio::Gpio;
 use super::home_assistant::HomeAssistant;
 use super::mqtt::Mqtt;
 use super::openai::Openai;
+use super::zigbee::Zigbee;
 use super::zigbee2mqtt::Zigbee2mqtt;
 use super::zwave::Zwave;
 
@@ -56,6 +57,8 @@ pub struct Settings {
     pub zwave: Zwave,
     /// A Zigbee2MQTT beside the hub.
     pub zigbee2mqtt: Zigbee2mqtt,
+    /// The Zigbee coordinator stick (TI Z-Stack).
+    pub zigbee: Zigbee,
     /// `auto` (detect), a board profile's name (`rpi4b`) or a profile file.
     pub board: String,
     /// The status LED, button and relays on the board's header.
@@ -83,6 +86,7 @@ impl Default for Settings {
             home_assistant: HomeAssistant::default(),
             zwave: Zwave::default(),
             zigbee2mqtt: Zigbee2mqtt::default(),
+            zigbee: Zigbee::default(),
             board: crate::board::AUTO.into(),
             gpio: Gpio::default(),
             services: Services::default(),

@@ -56,6 +56,7 @@ pub(super) fn validate(s: &Settings) -> Result<(), (&'static str, String)> {
     check_autonomous(&s.services.autonomous)?;
     super::zwave::check(&s.zwave)?;
     super::zigbee2mqtt::check(&s.zigbee2mqtt)?;
+    super::zigbee::check(&s.zigbee)?;
     super::gpio::check(&s.board, &s.gpio)?;
     if s.name.trim().is_empty() {
         return Err(("name", "must not be empty".into()));

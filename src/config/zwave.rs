@@ -109,7 +109,7 @@ pub(super) fn check(z: &Zwave) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
-fn check_port(port: &str) -> Result<(), String> {
+pub(super) fn check_port(port: &str) -> Result<(), String> {
     if port.trim().is_empty() {
         return Err("must not be empty: a /dev/serial/by-id/… path or tcp://host:port".into());
     }

@@ -10,6 +10,7 @@ pub mod demo;
 pub(crate) mod glob;
 pub mod gpio;
 pub mod home_assistant;
+pub mod zigbee;
 pub mod zigbee2mqtt;
 pub mod zwave;
 

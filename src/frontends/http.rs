@@ -19,6 +19,7 @@ mod route;
 mod status;
 mod tasks;
 mod token;
+mod zigbee;
 mod zigbee2mqtt;
 mod zwave;
 

@@ -74,6 +74,10 @@ pub trait Hub: Send + Sync {
     fn zigbee2mqtt(&self) -> Option<Arc<Zigbee2Mqtt>> {
         None
     }
+    /// The Zigbee stick this hub drives, if it drives one.
+    fn zigbee(&self) -> Option<Arc<crate::devices::zigbee::ZigbeeBackend>> {
+        None
+    }
     /// The change feeds of the back ends whose entities front ends mirror, by back end name.
     fn device_feeds(&self) -> Vec<(String, tokio::sync::watch::Receiver<Changes>)> {
         Vec::new()

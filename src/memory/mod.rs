@@ -112,6 +112,7 @@ mod sessions;
 mod tasks;
 mod usage;
 mod vectors;
+mod zigbee;
 mod zwave;
 
 use std::path::{Path, PathBuf};
@@ -140,6 +141,7 @@ pub use sessions::SessionInfo;
 pub use tasks::{Task, TaskStatus, Thought, ThoughtKind};
 pub use usage::UsageRow;
 pub use vectors::{Key, Quantized, VectorIndex, dot_i8, quantize};
+pub use zigbee::ZigbeeDeviceRow;
 pub use zwave::ZwaveNodeRow;
 
 /// A write that still meets SQLITE_BUSY after `busy_timeout` is tried this many times in all.

@@ -22,7 +22,22 @@ pub(crate) const APPLICATION_ID: i64 = 0x4d49_5241;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Ordered migrations: entry `i` brings a file from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+
+/// Version 9: the Zigbee devices that joined and what their interviews found, so they are
+/// entities after a restart before they are heard again (a sleepy sensor may not be for hours).
+const V9: &str = r#"
+CREATE TABLE zigbee_devices (
+    ieee TEXT PRIMARY KEY CHECK (length(ieee) = 16),
+    nwk INTEGER NOT NULL CHECK (nwk BETWEEN 0 AND 65535),
+    manufacturer TEXT,
+    model TEXT,
+    power_source INTEGER,
+    endpoints TEXT NOT NULL,
+    last_seen INTEGER NOT NULL,
+    interviewed INTEGER NOT NULL
+);
+"#;
 
 /// Version 7: the Multilevel Sensor types each Z-Wave node listed or reported, so a kept
 /// sensor's entities are there before it answers (a sleeping one may not for hours).

@@ -52,6 +52,12 @@ pub(crate) fn answer(
         | Route::ZwaveSet(_)
         | Route::ZwaveInclude
         | Route::ZwaveExclude => zwave::serve(context, route, request),
+        Route::ZigbeeInfo
+        | Route::ZigbeeDevices
+        | Route::ZigbeeGet(_)
+        | Route::ZigbeeSet(_)
+        | Route::ZigbeePermitJoin
+        | Route::ZigbeeBackup => super::zigbee::serve(context, route, request),
         route => Served::Whole(handle(context, route, access, request)),
     }
 }

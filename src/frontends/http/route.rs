@@ -51,6 +51,18 @@ pub(crate) enum Route {
     Z2mDevices,
     /// `POST /api/zigbee2mqtt/permit_join`.
     Z2mPermitJoin,
+    /// `GET /api/zigbee`: the stick and the network.
+    ZigbeeInfo,
+    /// `GET /api/zigbee/devices`.
+    ZigbeeDevices,
+    /// `GET /api/zigbee/devices/{id}`: the device's state, read from it now (the id unchecked).
+    ZigbeeGet(String),
+    /// `POST /api/zigbee/devices/{id}`: set the device (the id unchecked).
+    ZigbeeSet(String),
+    /// `POST /api/zigbee/permit_join`: the countdown and the devices that joined, as JSON lines.
+    ZigbeePermitJoin,
+    /// `POST /api/zigbee/backup`: the network's backup to a file on the hub.
+    ZigbeeBackup,
     /// `GET /api/facts/{user}`.
     Facts(String),
     /// `PUT /api/facts/{user}/{id}`: a person's correction.
@@ -124,6 +136,12 @@ impl Route {
                 | Route::ZwaveExclude
                 | Route::Z2mDevices
                 | Route::Z2mPermitJoin
+                | Route::ZigbeeInfo
+                | Route::ZigbeeDevices
+                | Route::ZigbeeGet(_)
+                | Route::ZigbeeSet(_)
+                | Route::ZigbeePermitJoin
+                | Route::ZigbeeBackup
                 | Route::Facts(_)
                 | Route::CorrectFact { .. }
                 | Route::ForgetFact { .. }
@@ -171,6 +189,15 @@ pub(crate) fn resolve(method: &str, path: &str) -> Resolved {
             Resolved::Found(Route::ZwaveSet(id.clone()))
         }
         ([zwave, nodes, _], _) if zwave == "zwave" && nodes == "nodes" => {
+            Resolved::WrongMethod("GET, POST")
+        }
+        ([zigbee, devices, id], "GET") if zigbee == "zigbee" && devices == "devices" => {
+            Resolved::Found(Route::ZigbeeGet(id.clone()))
+        }
+        ([zigbee, devices, id], "POST") if zigbee == "zigbee" && devices == "devices" => {
+            Resolved::Found(Route::ZigbeeSet(id.clone()))
+        }
+        ([zigbee, devices, _], _) if zigbee == "zigbee" && devices == "devices" => {
             Resolved::WrongMethod("GET, POST")
         }
         ([kind, user], "GET") if kind == "facts" => Resolved::Found(Route::Facts(user.clone())),
@@ -224,6 +251,10 @@ fn fixed_route(path: &str) -> Option<(Route, &'static str)> {
         "/api/zwave/exclude" => (Route::ZwaveExclude, "POST"),
         "/api/zigbee2mqtt/devices" => (Route::Z2mDevices, "GET"),
         "/api/zigbee2mqtt/permit_join" => (Route::Z2mPermitJoin, "POST"),
+        "/api/zigbee" => (Route::ZigbeeInfo, "GET"),
+        "/api/zigbee/devices" => (Route::ZigbeeDevices, "GET"),
+        "/api/zigbee/permit_join" => (Route::ZigbeePermitJoin, "POST"),
+        "/api/zigbee/backup" => (Route::ZigbeeBackup, "POST"),
         "/metrics" => (Route::Metrics, "GET"),
         "/healthz" => (Route::Health, "GET"),
         "/readyz" => (Route::Ready, "GET"),

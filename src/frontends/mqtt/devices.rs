@@ -39,7 +39,7 @@ impl DeviceTopics {
 
     /// The retained state topic of `e`, or `None` for an entity without a node.
     pub(crate) fn state(&self, e: &Entity) -> Option<String> {
-        let node = e.attributes.get("node_id")?;
+        let node = node_text(e.attributes.get("node_id")?);
         Some(format!(
             "mirai/{}/{}/{node}/{}",
             self.hub_id, e.backend, e.id
@@ -101,7 +101,7 @@ impl DeviceTopics {
 
     /// One device per node, shown as connected through the hub's own device.
     fn device(&self, e: &Entity) -> Value {
-        let node = e.attributes.get("node_id").cloned().unwrap_or(Value::Null);
+        let node = (e.attributes.get("node_id")).map_or_else(|| "null".into(), node_text);
         let name = e.attributes.get("device_name").cloned();
         let mut device = json!({
             "identifiers": [format!("{}_{}_{node}", discovery::node_id(&self.hub_id), e.backend)],
@@ -115,6 +115,12 @@ impl DeviceTopics {
         }
         device
     }
+}
+
+/// A node id as it goes into topics and identifiers: a Z-Wave node's number, a Zigbee
+/// device's IEEE address as written (no quotes).
+fn node_text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
 /// The retained state payload: `{state, attributes}`.

@@ -108,6 +108,10 @@ impl Hub for Reporter {
         self.hub.zwave()
     }
 
+    fn zigbee(&self) -> Option<Arc<crate::devices::zigbee::ZigbeeBackend>> {
+        self.hub.zigbee()
+    }
+
     fn tasks(
         &self,
         call: crate::autonomous::tasks::TaskCall,
