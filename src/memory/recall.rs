@@ -13,7 +13,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::knowledge::fts_query;
-use super::vectors::{Key, quantize};
+use super::vectors::{Key, Quantized, VectorIndex, quantize};
 use super::{Memory, MemoryError};
 
 /// The `k` of reciprocal rank fusion.
@@ -22,6 +22,8 @@ const RRF_K: f64 = 60.0;
 const CANDIDATES_PER_RESULT: usize = 4;
 /// At least this many candidates per ranking.
 const MIN_CANDIDATES: usize = 20;
+/// An index of at least this many vectors is scanned on another thread while FTS5 runs.
+const CONCURRENT_SCAN_ROWS: usize = 4_096;
 /// Vector candidates less similar than this share of the best one are left out: a scan ranks
 /// every item, and an unrelated one must not gain fused score just for being ranked.
 const MIN_SHARE_OF_BEST: f32 = 0.5;
@@ -84,18 +86,39 @@ impl Memory {
             query.kinds
         };
         let wanted = (query.limit * CANDIDATES_PER_RESULT).max(MIN_CANDIDATES);
-        let words = self.fts_ranking(query.text, query.user, kinds, wanted)?;
-        let meaning = match query.vector.and_then(quantize) {
-            Some(q) => self.vector_index()?.map_or_else(Vec::new, |index| {
-                let hits = index.search(&q, query.user, kinds, wanted);
-                let floor = hits.first().map_or(0.0, |h| h.1 * MIN_SHARE_OF_BEST);
-                hits.into_iter()
-                    .take_while(|(_, score)| *score > 0.0 && *score >= floor)
-                    .map(|(key, _)| key)
-                    .collect()
-            }),
-            None => Vec::new(),
+        let q = query.vector.and_then(quantize);
+        // Brought up to date first (it needs the connection); then only read.
+        let indexed = q.is_some() && self.vector_index()?.is_some();
+        let index = if indexed { self.index.as_ref() } else { None };
+        let by_meaning = |index: &VectorIndex, q: &Quantized| -> Vec<Key> {
+            let hits = index.search(q, query.user, kinds, wanted);
+            let floor = hits.first().map_or(0.0, |h| h.1 * MIN_SHARE_OF_BEST);
+            hits.into_iter()
+                .take_while(|(_, score)| *score > 0.0 && *score >= floor)
+                .map(|(key, _)| key)
+                .collect()
         };
+        let (words, meaning) = match index.zip(q.as_ref()) {
+            // A large index is scanned on other threads while this one asks FTS5 (the
+            // connection stays on its own thread): the search takes the longer of the two,
+            // not their sum.
+            Some((index, q)) if index.len() >= CONCURRENT_SCAN_ROWS => {
+                std::thread::scope(|scope| {
+                    let meaning = scope.spawn(|| by_meaning(index, q));
+                    let words = self.fts_ranking(query.text, query.user, kinds, wanted);
+                    (words, meaning.join().unwrap_or_default())
+                })
+            }
+            Some((index, q)) => (
+                self.fts_ranking(query.text, query.user, kinds, wanted),
+                by_meaning(index, q),
+            ),
+            None => (
+                self.fts_ranking(query.text, query.user, kinds, wanted),
+                Vec::new(),
+            ),
+        };
+        let words = words?;
         let mut fused: HashMap<Key, f64> = HashMap::new();
         for ranking in [&words, &meaning] {
             for (rank, key) in ranking.iter().enumerate() {
